@@ -1,0 +1,97 @@
+"""Backends: where the registry lives. One small interface, two implementations.
+
+- `read()` returns the raw rows of every tab the registry needs (staff tabs and owned tabs),
+  in one go (one HTTP request for Google Sheets).
+- `write(contents, previous)` replaces the *whole* contents of tool-owned tabs, and nothing
+  else, in one go (one HTTP request for Google Sheets); `previous` is the snapshot read
+  earlier, so leftover rows of a longer previous content are cleared.
+- `initialise(layout, force)` creates missing tabs/headers (`gt init`).
+
+Nothing from Google is imported unless the sheet is a Google one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from ..model import Rows
+
+if TYPE_CHECKING:
+    from ..config import Config
+
+GOOGLE_URL = re.compile(r"docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)")
+GOOGLE_KEY = re.compile(r"^[A-Za-z0-9_-]{30,}$")
+
+
+@dataclass
+class Snapshot:
+    """What `read()` returns: rows per tab name (header row first; ragged rows allowed),
+    and the names of every tab that exists in the spreadsheet."""
+
+    tabs: dict[str, Rows] = field(default_factory=dict)
+    existing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TabLayout:
+    """A tab to create for `gt init`: headers, and the drop-down choices per header."""
+
+    name: str
+    headers: tuple[str, ...]
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    owned: bool = False  # tool-owned: protected with a warning
+
+
+@dataclass
+class InitReport:
+    created_tabs: list[str] = field(default_factory=list)
+    added_headers: dict[str, list[str]] = field(default_factory=dict)
+    filled_tabs: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created_tabs or self.added_headers or self.filled_tabs)
+
+
+class Backend(Protocol):
+    description: str
+
+    def read(self) -> Snapshot: ...
+
+    def write(self, contents: dict[str, Rows], previous: Snapshot) -> None: ...
+
+    def identity(self) -> str: ...
+
+    def initialise(
+        self, layout: list[TabLayout], data: dict[str, Rows] | None, force: bool
+    ) -> InitReport: ...
+
+
+def google_key(sheet: str) -> str | None:
+    """The spreadsheet key of a Google Sheets URL or bare key, or None for a file path."""
+    match = GOOGLE_URL.search(sheet)
+    if match:
+        return match.group(1)
+    if GOOGLE_KEY.match(sheet) and not Path(sheet).suffix:
+        return sheet
+    return None
+
+
+def open_backend(config: Config) -> Backend:
+    """The backend for `config.sheet`: Google Sheets for a URL or key, a workbook otherwise."""
+    key = google_key(config.sheet)
+    if key is not None:
+        from .gsheets import GoogleSheetsBackend
+
+        return GoogleSheetsBackend(key, config)
+    from .xlsx import WorkbookBackend
+
+    return WorkbookBackend(Path(config.sheet), config)
+
+
+def tab_names(config: Config) -> list[str]:
+    """Every tab a read asks for: staff tabs then owned tabs, in config order."""
+    return [t.name for t in config.staff_tabs.values()] + [t.name for t in config.owned_tabs.values()]

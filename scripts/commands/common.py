@@ -1,0 +1,149 @@
+"""Click plumbing shared by every command: option bundles, parameter types, the error edge."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .. import parsing
+from ..errors import EXIT_FAILED, EXIT_PROBLEMS, RegistryError
+from ..model import Problem
+from ..session import Session, Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+EXIT_CODES_HELP = """\b
+Codes de sortie / exit codes :
+  0  terminé, rien à signaler
+  1  terminé, mais des problèmes de données ont été trouvés et listés
+     (lignes concernées ignorées)
+  2  ligne de commande incorrecte
+  3  impossible de s'exécuter (configuration, onglet ou en-tête manquant,
+     identifiants, réseau) : rien n'a été écrit"""
+
+
+class DateType(click.ParamType):
+    """A date typed like in the sheet: 2020-06-15 or 15/06/2020."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            parsed = parsing.date(str(value))
+        except ValueError as err:
+            self.fail(f"{err} (exemple : 2020-06-15 ou 15/06/2020)", param, ctx)
+        if parsed is None:
+            self.fail("date vide", param, ctx)
+        return parsed
+
+
+def settings(ctx: click.Context) -> Settings:
+    root = ctx.find_root()
+    if not isinstance(root.obj, Settings):
+        root.obj = Settings()
+    return root.obj
+
+
+def _store(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        if value is not None and value is not False:
+            setattr(settings(ctx), field, value)
+
+    return callback
+
+
+def registry_options(function: F) -> F:
+    """`--config`, `--sheet`, `--credentials`, `--as-of`, `--debug`: accepted on `gt` and on
+    every command (the later one wins), so the standalone scripts take them too."""
+    options = [
+        click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), envvar="GT_CONFIG",
+                     expose_value=False, is_eager=True, callback=_store("config_path"),
+                     help="Fichier de configuration TOML (défaut : ./config/gt.toml). Env : GT_CONFIG."),
+        click.option("--sheet", metavar="SOURCE", envvar="GT_SHEET", expose_value=False, callback=_store("sheet"),
+                     help="Le registre : un fichier .xlsx/.ods, une URL Google Sheets ou une clé. Env : GT_SHEET."),
+        click.option("--credentials", type=click.Path(path_type=Path, dir_okay=False), expose_value=False,
+                     callback=_store("credentials"),
+                     help="Clé JSON d'un compte de service Google (sinon : Application Default Credentials, "
+                     "GOOGLE_APPLICATION_CREDENTIALS)."),
+        click.option("--as-of", type=DateType(), expose_value=False, callback=_store("as_of"),
+                     help="La date du jour pour toutes les règles (défaut : aujourd'hui), pour rejouer un passage."),
+        click.option("--debug", is_flag=True, expose_value=False, callback=_store("debug"),
+                     help="Afficher la trace Python complète en cas d'erreur."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def dry_run_option(function: F) -> F:
+    return click.option("--dry-run", "-n", is_flag=True, help="Montrer ce qui changerait, sans rien écrire.")(function)
+
+
+def session(ctx: click.Context) -> Session:
+    return Session(settings(ctx))
+
+
+class GtCommand(click.Command):
+    """A command whose project errors end as a clean French message and a documented exit code."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("context_settings", CONTEXT_SETTINGS)
+        kwargs.setdefault("epilog", EXIT_CODES_HELP)
+        super().__init__(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return guarded(ctx, lambda: super(GtCommand, self).invoke(ctx))
+
+
+def guarded(ctx: click.Context, call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except RegistryError as err:
+        if settings(ctx).debug:
+            raise
+        click.secho(f"Erreur : {err}", fg="red", err=True)
+        ctx.exit(err.exit_code)
+    except (click.exceptions.Exit, click.ClickException, click.Abort):
+        raise
+    except KeyboardInterrupt:
+        click.echo("Interrompu : rien n'a été écrit.", err=True)
+        ctx.exit(EXIT_FAILED)
+    except Exception as err:
+        if settings(ctx).debug:
+            raise
+        click.secho(f"Erreur inattendue : {type(err).__name__}: {err}", fg="red", err=True)
+        click.echo("  → relancez avec --debug pour la trace complète et signalez-la à l'équipe.", err=True)
+        ctx.exit(EXIT_FAILED)
+
+
+def echo_problems(problems: Sequence[Problem], *, err: bool = True, limit: int = 200) -> None:
+    """Print problems one per line, each beginning with its cell reference."""
+    if not problems:
+        return
+    title = f"{len(problems)} problème(s) dans le registre (lignes concernées ignorées) :"
+    click.secho(title, fg="yellow", err=err)
+    for problem in sorted(problems, key=lambda p: (p.location.tab, p.location.row or 0, p.location.column or 0))[:limit]:
+        click.echo(f"  {problem}", err=err)
+    if len(problems) > limit:
+        click.echo(f"  … et {len(problems) - limit} autre(s) : lancez « gt check » pour la liste complète.", err=err)
+
+
+def exit_for(problems: Sequence[Problem]) -> int:
+    return EXIT_PROBLEMS if problems else 0
+
+
+def standalone(command: click.Command) -> Callable[[], None]:
+    """An entry point running one command on its own (`sync-eligibility`, …)."""
+
+    def main() -> None:
+        command.main(args=sys.argv[1:], prog_name=command.name)
+
+    return main

@@ -1,0 +1,73 @@
+"""`gt init`: create the registry's tabs and headers (and, with --demo, fictional data)."""
+
+from __future__ import annotations
+
+import click
+
+from ..backends import TabLayout
+from ..config import Config
+from ..demo import demo_rows
+from ..model import MEETING_TYPES, ORGANISATION_TYPES
+from .common import GtCommand, registry_options, session
+
+YES_NO = ("oui", "non")
+
+
+def layout(config: Config, group_codes: tuple[str, ...] = ()) -> list[TabLayout]:
+    """Every tab with its headers and drop-down lists, staff tabs first."""
+    choices: dict[str, dict[str, tuple[str, ...]]] = {
+        "organisations": {"type": ORGANISATION_TYPES, "partner": YES_NO, "forum_coorganiser": YES_NO, "has_room": YES_NO},
+        "people": {"language": config.languages, "opted_out": YES_NO, "override": ("actif", "inactif")},
+        "meetings": {"type": MEETING_TYPES, "group": group_codes or (f"={config.tab('groups')}!$A$2:$A$200",)},
+        "attendance": {"status": ("présent", "excusé", "absent")},
+    }
+    tabs = []
+    for key, spec in config.staff_tabs.items():
+        by_field = choices.get(key, {})
+        headers = tuple(f.header for f in spec.fields)
+        tab_choices = {spec.field(k).header: v for k, v in by_field.items()}
+        tabs.append(TabLayout(spec.name, headers, tab_choices))
+    for spec in config.owned_tabs.values():
+        tabs.append(TabLayout(spec.name, spec.headers, {}, owned=True))
+    return tabs
+
+
+@click.command(cls=GtCommand)
+@registry_options
+@click.option("--demo", is_flag=True, help="Remplir avec des données fictives : une saison 2019-2020 complète.")
+@click.option("--force", is_flag=True, help="Écraser un classeur existant (ou les données existantes avec --demo).")
+@click.pass_context
+def init(ctx: click.Context, demo: bool, force: bool) -> None:
+    """Créer le registre : onglets, en-têtes, listes déroulantes.
+
+    Pour un fichier .xlsx : un classeur neuf (ligne d'en-têtes figée, listes déroulantes
+    pour Type, Groupe, Statut et les colonnes oui/non). Pour une feuille Google Sheets
+    existante (partagée avec le compte de service) : ajoute les onglets et en-têtes qui
+    manquent, et protège (avertissement seulement) les onglets écrits par l'outil.
+    N'écrase jamais de données sans --force ; un registre déjà complet n'est pas touché.
+
+    \b
+    Exemples :
+      gt init --demo            (crée registre-gt.xlsx, données fictives)
+      gt --sheet registre.xlsx init
+    """
+    run = session(ctx)
+    config = run.config
+    data = demo_rows(config) if demo else None
+    codes = tuple(str(r[0]) for r in data[config.tab("groups")][1:]) if data else ()
+    report = run.backend.initialise(layout(config, codes), data, force)
+    where = run.backend.description
+    if not report.changed:
+        click.echo(f"{where} : le registre est déjà complet, rien n'a été écrit.")
+        if demo:
+            click.echo("Les données existantes ont été gardées : ajoutez --force pour les remplacer par la démo.")
+        return
+    for tab in report.created_tabs:
+        click.echo(f"onglet créé : {tab}")
+    for tab, headers in report.added_headers.items():
+        click.echo(f"{tab} : en-têtes ajoutés : {', '.join(headers)}")
+    for tab in report.filled_tabs:
+        click.echo(f"{tab} : données de démonstration écrites")
+    click.secho(f"Registre prêt : {where}.", fg="green")
+    hint = "gt --as-of 2020-06-15 sync-eligibility" if demo else "gt check"
+    click.echo(f"Étape suivante : « {hint} ».")

@@ -1,0 +1,344 @@
+"""Configuration: built-in defaults < config file (TOML) < environment < command-line options.
+
+Loaded once into a frozen `Config`; a bad file names the file, the key and what is expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .model import MEETING_TYPES
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = Path("config") / "gt.toml"
+
+# Logical tab keys → default tab name and fields: key → (header, required, aliases).
+STAFF_TABS: dict[str, tuple[str, dict[str, tuple[str, bool, list[str]]]]] = {
+    "organisations": (
+        "Organisations",
+        {
+            "id": ("ID", True, ["Identifiant", "Code"]),
+            "name": ("Nom", True, ["Organisation", "Raison sociale", "Name"]),
+            "type": ("Type", True, ["Catégorie", "Secteur"]),
+            "country": ("Pays", False, ["Country"]),
+            "city": ("Ville", False, ["City"]),
+            "website": ("Site web", False, ["Site", "Site internet", "Website", "URL"]),
+            "partner": ("Partenaire", False, ["Partner"]),
+            "forum_coorganiser": ("Co-organisateur FMC", False, ["Co-organisateur", "Coorganisateur FMC"]),
+            "has_room": ("Salle disponible", False, ["Salle", "Room"]),
+            "address": ("Adresse", False, ["Adresse salle", "Address"]),
+        },
+    ),
+    "people": (
+        "Personnes",
+        {
+            "id": ("ID", True, ["Identifiant"]),
+            "first_name": ("Prénom", True, ["First name", "Prenom"]),
+            "last_name": ("Nom", True, ["Nom de famille", "Last name"]),
+            "email": ("E-mail", True, ["Courriel", "Mail", "Adresse e-mail", "Adresse mail"]),
+            "phone": ("Téléphone", False, ["Tél", "Tel", "Phone", "Portable", "Mobile"]),
+            "function": ("Fonction", False, ["Poste", "Titre", "Job title"]),
+            "organisation": ("Organisation", True, ["Structure", "Organisme", "ID organisation"]),
+            "groups": ("Groupes", False, ["GT", "Groupes de travail", "Groupe"]),
+            "language": ("Langue", False, ["Language", "Lang"]),
+            "opted_out": ("Désinscription", False, ["Désinscrit", "Opt-out", "Désabonné"]),
+            "charter_signed": ("Charte signée", False, ["Charte", "Date charte"]),
+            "override": ("Dérogation", False, ["Forçage", "Statut manuel"]),
+            "notes": ("Notes", False, ["Note", "Remarques", "Commentaire"]),
+        },
+    ),
+    "groups": (
+        "Groupes",
+        {
+            "code": ("Code", True, ["ID", "Sigle"]),
+            "name": ("Nom", True, ["Intitulé", "Name"]),
+            "description": ("Description", False, []),
+            "co_animation": ("Co-animation", False, ["Co-animé par", "Coanimation"]),
+            "platform": ("Plateforme", False, ["Pays", "Région"]),
+            "referent": ("Référent", False, ["Référente", "Responsable"]),
+            "referent_email": ("E-mail référent", False, ["Courriel référent", "Mail référent"]),
+        },
+    ),
+    "meetings": (
+        "Réunions",
+        {
+            "id": ("ID", True, ["Identifiant", "Code"]),
+            "type": ("Type", True, []),
+            "group": ("Groupe", False, ["GT", "Code groupe", "Cycle"]),
+            "date": ("Date", True, ["Jour"]),
+            "start": ("Début", False, ["Heure de début", "Heure", "Start"]),
+            "end": ("Fin", False, ["Heure de fin", "End"]),
+            "place": ("Lieu", False, ["Salle", "Venue"]),
+            "address": ("Adresse", False, ["Address"]),
+            "host": ("Hôte", False, ["Organisation hôte", "Accueil", "Host"]),
+            "theme": ("Thème", False, ["Ordre du jour", "Sujet", "Theme"]),
+            "video_link": ("Lien visio", False, ["Visio", "Lien", "Visioconférence"]),
+        },
+    ),
+    "attendance": (
+        "Présences",
+        {
+            "meeting": ("Réunion", True, ["ID réunion", "Meeting"]),
+            "person": ("Personne", True, ["ID personne", "Participant", "Participante", "E-mail"]),
+            "status": ("Statut", False, ["Présence", "État"]),
+            "comment": ("Commentaire", False, ["Commentaires", "Remarque", "Notes"]),
+        },
+    ),
+}
+
+# Tabs the tool owns and rewrites; their headers are ours (staff only read them).
+OWNED_TABS: dict[str, tuple[str, list[str]]] = {
+    "eligibility": (
+        "Éligibilité",
+        [
+            "ID",
+            "Prénom",
+            "Nom",
+            "Organisation",
+            "E-mail",
+            "Réunions",
+            "Membre actif",
+            "Entrée FMC offerte",
+            "Priorité",
+            "Détail",
+            "Mis à jour le",
+        ],
+    ),
+    "summary": ("Bilan organisations", ["ID", "Nom", "Type", "Réunions", "Personnes actives"]),
+    "journal": ("Journal", ["Date", "Commande", "Par", "Changements", "Problèmes"]),
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    key: str
+    header: str
+    required: bool
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    key: str
+    name: str
+    fields: tuple[FieldSpec, ...]
+
+    def field(self, key: str) -> FieldSpec:
+        return next(f for f in self.fields if f.key == key)
+
+
+@dataclass(frozen=True)
+class OwnedTabSpec:
+    key: str
+    name: str
+    headers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything configurable, validated once. Build it with `load_config`."""
+
+    sheet: str = "registre-gt.xlsx"
+    credentials: Path | None = None
+    source_file: Path | None = None
+    staff_tabs: dict[str, TabSpec] = field(default_factory=dict)
+    owned_tabs: dict[str, OwnedTabSpec] = field(default_factory=dict)
+    season_first_month: int = 11
+    season_last_month: int = 6
+    active_threshold: int = 2
+    counted_types: tuple[str, ...] = ("Lancement", "Réunion", "Petit-déjeuner")
+    sender_name: str = "Convergences — Groupes de travail"
+    sender_email: str = "gt@convergences.example.org"
+    timezone: str = "Europe/Paris"
+    languages: tuple[str, ...] = ("fr", "en", "es", "pt")
+    default_language: str = "fr"
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    drafts_dir: Path = Path("brouillons")
+
+    def tab(self, key: str) -> str:
+        """The sheet name of a staff-owned or tool-owned tab, by logical key."""
+        if key in self.staff_tabs:
+            return self.staff_tabs[key].name
+        return self.owned_tabs[key].name
+
+
+def _defaults() -> dict[str, Any]:
+    return {
+        "sheet": "registre-gt.xlsx",
+        "season": {"first_month": 11, "last_month": 6},
+        "rules": {
+            "active_threshold": 2,
+            "counted_types": ["Lancement", "Réunion", "Petit-déjeuner"],
+        },
+        "mail": {
+            "sender_name": "Convergences — Groupes de travail",
+            "sender_email": "gt@convergences.example.org",
+            "timezone": "Europe/Paris",
+            "languages": ["fr", "en", "es", "pt"],
+            "default_language": "fr",
+        },
+        "paths": {"templates": "", "drafts": "brouillons"},
+        "tabs": {
+            key: {
+                "name": name,
+                "headers": {
+                    f: {"name": h, "aliases": list(a)} for f, (h, _req, a) in fields.items()
+                },
+            }
+            for key, (name, fields) in STAFF_TABS.items()
+        }
+        | {key: {"name": name} for key, (name, _headers) in OWNED_TABS.items()},
+    }
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any], where: str, path: str) -> None:
+    for key, value in override.items():
+        dotted = f"{path}.{key}" if path else key
+        if key not in base:
+            raise ConfigError(
+                f"{where} : clé inconnue « {dotted} »",
+                "vérifiez l'orthographe ; les clés possibles sont : " + ", ".join(sorted(base)),
+            )
+        if isinstance(base[key], dict):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{where} : « {dotted} » doit être une table TOML ([{dotted}])")
+            _merge(base[key], value, where, dotted)
+        else:
+            base[key] = value
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], where: str, key: str, what: str) -> Any:
+    if isinstance(value, bool) and kind is int or not isinstance(value, kind):
+        raise ConfigError(f"{where} : « {key} » doit être {what} (trouvé : {value!r})")
+    return value
+
+
+def _text_list(value: Any, where: str, key: str) -> tuple[str, ...]:
+    _expect(value, list, where, key, "une liste de textes")
+    for item in value:
+        _expect(item, str, where, key, "une liste de textes")
+    return tuple(value)
+
+
+def _month(value: Any, where: str, key: str) -> int:
+    _expect(value, int, where, key, "un numéro de mois (1 à 12)")
+    if not 1 <= value <= 12:
+        raise ConfigError(f"{where} : « {key} » doit être un numéro de mois (1 à 12), pas {value}")
+    return int(value)
+
+
+def _build(raw: dict[str, Any], where: str, source_file: Path | None) -> Config:
+    staff: dict[str, TabSpec] = {}
+    for key, (_name, fields) in STAFF_TABS.items():
+        tab = raw["tabs"][key]
+        specs = []
+        for fkey, (_h, required, _a) in fields.items():
+            header = tab["headers"][fkey]
+            name = _expect(header["name"], str, where, f"tabs.{key}.headers.{fkey}.name", "un texte")
+            aliases = _text_list(header["aliases"], where, f"tabs.{key}.headers.{fkey}.aliases")
+            specs.append(FieldSpec(fkey, name, required, aliases))
+        name = _expect(tab["name"], str, where, f"tabs.{key}.name", "un nom d'onglet")
+        staff[key] = TabSpec(key, name, tuple(specs))
+    owned = {
+        key: OwnedTabSpec(
+            key,
+            _expect(raw["tabs"][key]["name"], str, where, f"tabs.{key}.name", "un nom d'onglet"),
+            tuple(headers),
+        )
+        for key, (_n, headers) in OWNED_TABS.items()
+    }
+    names = [t.name for t in staff.values()] + [t.name for t in owned.values()]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{where} : deux onglets portent le même nom", ", ".join(names))
+    rules, mail, season = raw["rules"], raw["mail"], raw["season"]
+    threshold = _expect(rules["active_threshold"], int, where, "rules.active_threshold", "un entier ≥ 1")
+    if threshold < 1:
+        raise ConfigError(f"{where} : « rules.active_threshold » doit être un entier ≥ 1")
+    counted = _text_list(rules["counted_types"], where, "rules.counted_types")
+    for kind in counted:
+        if kind not in MEETING_TYPES:
+            raise ConfigError(
+                f"{where} : « rules.counted_types » : type de réunion inconnu « {kind} »",
+                "types possibles : " + ", ".join(MEETING_TYPES),
+            )
+    languages = _text_list(mail["languages"], where, "mail.languages")
+    default_language = _expect(mail["default_language"], str, where, "mail.default_language", "un code de langue")
+    if default_language not in languages:
+        raise ConfigError(f"{where} : « mail.default_language » doit figurer dans « mail.languages »")
+    timezone = _expect(mail["timezone"], str, where, "mail.timezone", "un fuseau horaire IANA")
+    try:
+        import zoneinfo
+
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as err:
+        raise ConfigError(f"{where} : « mail.timezone » : fuseau inconnu « {timezone} »", "exemple : Europe/Paris") from err
+    templates = _expect(raw["paths"]["templates"], str, where, "paths.templates", "un chemin")
+    drafts = _expect(raw["paths"]["drafts"], str, where, "paths.drafts", "un chemin")
+    return Config(
+        sheet=_expect(raw["sheet"], str, where, "sheet", "un chemin .xlsx, une URL Google Sheets ou une clé"),
+        source_file=source_file,
+        staff_tabs=staff,
+        owned_tabs=owned,
+        season_first_month=_month(season["first_month"], where, "season.first_month"),
+        season_last_month=_month(season["last_month"], where, "season.last_month"),
+        active_threshold=threshold,
+        counted_types=counted,
+        sender_name=_expect(mail["sender_name"], str, where, "mail.sender_name", "un texte"),
+        sender_email=_expect(mail["sender_email"], str, where, "mail.sender_email", "une adresse e-mail"),
+        timezone=timezone,
+        languages=languages,
+        default_language=default_language,
+        templates_dir=Path(templates) if templates else PROJECT_ROOT / "templates",
+        drafts_dir=Path(drafts),
+    )
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    sheet: str | None = None,
+    credentials: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Defaults, then the TOML file (`path`, else `$GT_CONFIG`, else ./config/gt.toml if it
+    exists), then `$GT_SHEET`, then the `sheet`/`credentials` options."""
+    env = os.environ if environ is None else environ
+    raw = _defaults()
+    if path is None and env.get("GT_CONFIG"):
+        path = Path(env["GT_CONFIG"])
+    if path is None and DEFAULT_CONFIG_PATH.is_file():
+        path = DEFAULT_CONFIG_PATH
+    where = "configuration par défaut"
+    if path is not None:
+        where = str(path)
+        try:
+            with open(path, "rb") as handle:
+                data = tomllib.load(handle)
+        except FileNotFoundError as err:
+            raise ConfigError(f"{path} : fichier de configuration introuvable", "vérifiez --config ou GT_CONFIG") from err
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{path} : TOML illisible : {err}") from err
+        except OSError as err:
+            raise ConfigError(f"{path} : lecture impossible : {err.strerror}") from err
+        _merge(raw, copy.deepcopy(data), where, "")
+    if env.get("GT_SHEET"):
+        raw["sheet"] = env["GT_SHEET"]
+    if sheet:
+        raw["sheet"] = sheet
+    config = _build(raw, where, path)
+    if credentials is not None:
+        config = _replace(config, credentials=credentials)
+    return config
+
+
+def _replace(config: Config, **changes: Any) -> Config:
+    from dataclasses import replace
+
+    return replace(config, **changes)

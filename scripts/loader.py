@@ -1,0 +1,399 @@
+"""From raw rows (any backend) to a validated `Registry` and the list of problems found.
+
+Structural problems (a missing tab or required header) are *fatal*: nothing can be trusted.
+Row problems are reported with their cell and the row is skipped (or the value ignored), so
+everyone else is still computed right.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from email_validator import EmailNotValidError, validate_email
+
+from . import parsing
+from .backends import Snapshot
+from .config import Config, TabSpec
+from .model import (
+    GROUP_MEETING_TYPES,
+    ORGANISATION_TYPES,
+    PRESENT,
+    Attendance,
+    Group,
+    Location,
+    Meeting,
+    Organisation,
+    Person,
+    Problem,
+    Registry,
+    RowSource,
+    Rows,
+    Value,
+)
+
+T = TypeVar("T")
+
+
+@dataclass
+class LoadResult:
+    registry: Registry
+    problems: list[Problem] = field(default_factory=list)
+    fatal: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class _Row:
+    """One data row of a tab, with the column of each known field."""
+
+    tab: str
+    number: int
+    cells: list[Value]
+    columns: dict[str, int]
+
+    def raw(self, key: str) -> Value:
+        col = self.columns.get(key)
+        if col is None or col > len(self.cells):
+            return None
+        return self.cells[col - 1]
+
+    def text(self, key: str) -> str:
+        return parsing.text(self.raw(key))
+
+    def at(self, key: str) -> Location:
+        return Location(self.tab, self.number, self.columns.get(key))
+
+    def source(self) -> RowSource:
+        return RowSource(self.tab, self.number, dict(self.columns))
+
+
+class _Loader:
+    def __init__(self, snapshot: Snapshot, config: Config, today: dt.date) -> None:
+        self.snapshot = snapshot
+        self.config = config
+        self.today = today
+        self.problems: list[Problem] = []
+        self.fatal: list[Problem] = []
+        self.registry = Registry()
+
+    def report(self, where: Location, code: str, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(where, code, message, hint))
+
+    def parse(self, row: _Row, key: str, parser: Callable[[Value], T], default: T, code: str) -> T:
+        try:
+            return parser(row.raw(key))
+        except ValueError as err:
+            self.report(row.at(key), code, str(err))
+            return default
+
+    # -- structure ---------------------------------------------------------------------
+    def rows(self, spec: TabSpec) -> list[_Row] | None:
+        rows = self.snapshot.tabs.get(spec.name)
+        if rows is None:
+            existing = list(self.snapshot.existing) or list(self.snapshot.tabs)
+            near = parsing.closest(spec.name, existing, cutoff=0.5)
+            hint = f"vouliez-vous dire « {near} » ?" if near else ""
+            hint += (" Onglets présents : " + ", ".join(existing)) if existing else ""
+            self.fatal.append(
+                Problem(Location(spec.name), "missing_tab", f"onglet « {spec.name} » introuvable", hint.strip())
+            )
+            return None
+        header_index = next((i for i, r in enumerate(rows) if any(parsing.text(v) for v in r)), None)
+        if header_index is None:
+            self.fatal.append(
+                Problem(Location(spec.name, 1), "missing_header", "onglet vide : ligne d'en-têtes absente", "lancez « gt init » pour créer les en-têtes")
+            )
+            return None
+        columns = self.columns(spec, rows[header_index], header_index + 1)
+        if columns is None:
+            return None
+        return [
+            _Row(spec.name, i + 1, row, columns)
+            for i, row in enumerate(rows[header_index + 1 :], start=header_index + 1)
+            if any(parsing.text(v) for v in row)
+        ]
+
+    def columns(self, spec: TabSpec, header: list[Value], header_row: int) -> dict[str, int] | None:
+        by_name: dict[str, int] = {}
+        for col, value in enumerate(header, start=1):
+            by_name.setdefault(parsing.normalise_header(parsing.text(value)), col)
+        found: dict[str, int] = {}
+        for f in spec.fields:
+            for name in (f.header, *f.aliases):
+                col = by_name.get(parsing.normalise_header(name))
+                if col is not None and col not in found.values():
+                    found[f.key] = col
+                    break
+        unused = [parsing.text(v) for i, v in enumerate(header, 1) if i not in found.values() and parsing.text(v)]
+        ok = True
+        for f in spec.fields:
+            if f.required and f.key not in found:
+                ok = False
+                near = parsing.closest(f.header, unused, cutoff=0.5)
+                hint = f"vouliez-vous dire « {near} » ?" if near else f"ajoutez une colonne « {f.header} » en ligne {header_row}"
+                self.fatal.append(
+                    Problem(Location(spec.name, header_row), "missing_header", f"colonne obligatoire « {f.header} » introuvable", hint)
+                )
+        return found if ok else None
+
+    def check_text(self, row: _Row, key: str, what: str) -> str:
+        """A name-like value: required, control characters reported and replaced by spaces."""
+        value = row.text(key)
+        if parsing.has_control_chars(value):
+            self.report(row.at(key), "control_chars", f"{what} contient un caractère de contrôle (retour à la ligne, tabulation…)", "retapez la cellule sur une seule ligne")
+            value = " ".join(parsing.CONTROL_CHARS.sub(" ", value).split())
+        return value
+
+    def unique_id(self, row: _Row, key: str, seen: dict[str, Location], what: str) -> str | None:
+        value = row.text(key)
+        if not value:
+            self.report(row.at(key), "missing_value", f"{what} manquant : ligne ignorée", "donnez un identifiant unique à cette ligne")
+            return None
+        if parsing.has_control_chars(value):
+            self.report(row.at(key), "control_chars", f"{what} « {value!r} » contient un caractère de contrôle : ligne ignorée")
+            return None
+        folded = value.casefold()
+        if folded in seen:
+            self.report(row.at(key), "duplicate_id", f"{what} « {value} » en double (déjà en {seen[folded].ref}) : ligne ignorée", "chaque ligne doit avoir un identifiant unique")
+            return None
+        seen[folded] = row.at(key)
+        return value
+
+    # -- tabs --------------------------------------------------------------------------
+    def organisations(self, rows: list[_Row]) -> None:
+        seen: dict[str, Location] = {}
+        types = {parsing.normalise_header(t): t for t in ORGANISATION_TYPES}
+        types |= {"ess": "Économie sociale et solidaire", "recherche": "Recherche et enseignement supérieur", "media": "Média", "acteurspublics": "Acteur public"}
+        for row in rows:
+            org_id = self.unique_id(row, "id", seen, "ID d'organisation")
+            if org_id is None:
+                continue
+            name = self.check_text(row, "name", "le nom")
+            if not name:
+                self.report(row.at("name"), "missing_value", f"organisation {org_id} sans nom")
+            kind_raw = row.text("type")
+            kind = types.get(parsing.normalise_header(kind_raw), kind_raw)
+            if kind not in ORGANISATION_TYPES:
+                self.report(row.at("type"), "bad_type", f"type d'organisation « {kind_raw} » inconnu", parsing.did_you_mean(kind_raw, ORGANISATION_TYPES) or "types : " + ", ".join(ORGANISATION_TYPES))
+            self.registry.organisations[org_id] = Organisation(
+                id=org_id,
+                name=name,
+                type=kind,
+                country=row.text("country"),
+                city=row.text("city"),
+                website=row.text("website"),
+                partner=self.parse(row, "partner", parsing.yes_no, False, "bad_yes_no"),
+                forum_coorganiser=self.parse(row, "forum_coorganiser", parsing.yes_no, False, "bad_yes_no"),
+                has_room=self.parse(row, "has_room", parsing.yes_no, False, "bad_yes_no"),
+                address=row.text("address"),
+                source=row.source(),
+            )
+
+    def resolve_organisation(self, row: _Row, key: str, required: bool) -> str:
+        value = row.text(key)
+        if not value:
+            if required:
+                self.report(row.at(key), "missing_value", "organisation manquante", "indiquez l'ID de l'organisation (onglet Organisations)")
+            return ""
+        orgs = self.registry.organisations
+        if value in orgs:
+            return value
+        by_key = self._org_index()
+        found = by_key.get(value.casefold()) or by_key.get(parsing.fold(value))
+        if found:
+            return found
+        hint = parsing.did_you_mean(value, list(orgs))
+        self.report(row.at(key), "unknown_organisation", f"organisation inconnue « {value} »", hint or "ajoutez-la dans l'onglet Organisations")
+        return ""
+
+    def _org_index(self) -> dict[str, str]:
+        if not hasattr(self, "_orgs"):
+            index: dict[str, str] = {}
+            for org in self.registry.organisations.values():
+                index.setdefault(org.id.casefold(), org.id)
+                index.setdefault(parsing.fold(org.name), org.id)
+            self._orgs = index
+        return self._orgs
+
+    def groups(self, rows: list[_Row]) -> None:
+        seen: dict[str, Location] = {}
+        for row in rows:
+            code = self.unique_id(row, "code", seen, "code de groupe")
+            if code is None:
+                continue
+            referent_email = row.text("referent_email")
+            if referent_email and not valid_email(referent_email):
+                self.report(row.at("referent_email"), "invalid_email", f"adresse e-mail invalide « {referent_email} »")
+                referent_email = ""
+            self.registry.groups[code] = Group(
+                code=code,
+                name=self.check_text(row, "name", "le nom"),
+                description=row.text("description"),
+                co_animation=row.text("co_animation"),
+                platform=row.text("platform"),
+                referent=self.check_text(row, "referent", "le référent"),
+                referent_email=referent_email,
+                source=row.source(),
+            )
+
+    def resolve_group(self, row: _Row, code: str) -> str | None:
+        if code in self.registry.groups:
+            return code
+        for known in self.registry.groups:
+            if known.casefold() == code.casefold():
+                return known
+        hint = parsing.did_you_mean(code, self.registry.groups)
+        self.report(row.at("group" if row.tab == self.config.tab("meetings") else "groups"), "unknown_group", f"groupe inconnu « {code} »", hint or "codes connus : " + ", ".join(self.registry.groups))
+        return None
+
+    def people(self, rows: list[_Row]) -> None:
+        seen: dict[str, Location] = {}
+        emails: dict[str, Location] = {}
+        cfg = self.config
+        for row in rows:
+            person_id = self.unique_id(row, "id", seen, "ID de personne")
+            if person_id is None:
+                continue
+            first = self.check_text(row, "first_name", "le prénom")
+            last = self.check_text(row, "last_name", "le nom")
+            if not (first or last):
+                self.report(row.at("last_name"), "missing_value", f"personne {person_id} sans nom ni prénom")
+            email, email_ok = self.email(row, emails)
+            groups = tuple(g for g in (self.resolve_group(row, c) for c in parsing.group_codes(row.raw("groups"))) if g)
+            opted_out = self.parse(row, "opted_out", parsing.yes_no, True, "bad_yes_no")
+            self.registry.people[person_id] = Person(
+                id=person_id,
+                first_name=first,
+                last_name=last,
+                email=email,
+                organisation_id=self.resolve_organisation(row, "organisation", required=True),
+                phone=row.text("phone"),
+                function=self.check_text(row, "function", "la fonction"),
+                groups=groups,
+                language=self.parse(row, "language", lambda v: parsing.language(v, cfg.languages, cfg.default_language), cfg.default_language, "bad_language"),
+                opted_out=opted_out,
+                charter_signed=self.parse(row, "charter_signed", parsing.date, None, "bad_date"),
+                override=self.parse(row, "override", parsing.override, None, "bad_override"),
+                notes=row.text("notes"),
+                email_valid=email_ok,
+                source=row.source(),
+            )
+
+    def email(self, row: _Row, seen: dict[str, Location]) -> tuple[str, bool]:
+        value = row.text("email")
+        if not value:
+            self.report(row.at("email"), "missing_value", "adresse e-mail manquante", "ajoutez l'adresse, ou laissez la personne hors des envois")
+            return "", False
+        if not valid_email(value):
+            self.report(row.at("email"), "invalid_email", f"adresse e-mail invalide « {value} »", "une seule adresse par cellule, de la forme nom@domaine.fr")
+            return value, False
+        key = parsing.email_key(value)
+        if key in seen:
+            self.report(row.at("email"), "duplicate_email", f"adresse e-mail « {value} » déjà utilisée en {seen[key].ref}", f"une adresse par personne : corrigez {seen[key].ref} ou {row.at('email').ref}")
+            return value, False
+        seen[key] = row.at("email")
+        return value, True
+
+    def meetings(self, rows: list[_Row]) -> None:
+        seen: dict[str, Location] = {}
+        for row in rows:
+            meeting_id = self.unique_id(row, "id", seen, "ID de réunion")
+            if meeting_id is None:
+                continue
+            try:
+                kind = parsing.meeting_type(row.raw("type"))
+            except ValueError as err:
+                self.report(row.at("type"), "bad_type", str(err) + " : ligne ignorée")
+                continue
+            group_code = row.text("group")
+            group = self.resolve_group(row, group_code) if group_code else None
+            if kind in GROUP_MEETING_TYPES and not group_code:
+                self.report(row.at("group"), "missing_group", f"{kind} sans groupe", "indiquez le code du groupe (onglet Groupes)")
+            when = self.parse(row, "date", parsing.date, None, "bad_date")
+            if when is None and not row.text("date"):
+                self.report(row.at("date"), "missing_value", f"réunion {meeting_id} sans date")
+            self.registry.meetings[meeting_id] = Meeting(
+                id=meeting_id,
+                type=kind,
+                date=when,
+                group=group,
+                start=self.parse(row, "start", parsing.time, None, "bad_time"),
+                end=self.parse(row, "end", parsing.time, None, "bad_time"),
+                place=row.text("place"),
+                address=row.text("address"),
+                host_id=self.resolve_organisation(row, "host", required=False),
+                theme=row.text("theme"),
+                video_link=row.text("video_link"),
+                source=row.source(),
+            )
+
+    def attendance(self, rows: list[_Row]) -> None:
+        people = self.registry.people
+        by_email = {parsing.email_key(p.email): p.id for p in people.values() if p.email}
+        by_id = {pid.casefold(): pid for pid in people}
+        meetings = self.registry.meetings
+        meetings_ci = {mid.casefold(): mid for mid in meetings}
+        for row in rows:
+            meeting_ref = row.text("meeting")
+            meeting_id = meetings_ci.get(meeting_ref.casefold())
+            if meeting_id is None:
+                self.report(row.at("meeting"), "unknown_meeting", f"réunion inconnue « {meeting_ref} »", parsing.did_you_mean(meeting_ref, meetings) or "ajoutez-la dans l'onglet Réunions")
+                continue
+            person_ref = row.text("person")
+            person_id = by_id.get(person_ref.casefold()) or by_email.get(parsing.email_key(person_ref))
+            if person_id is None:
+                self.report(row.at("person"), "unknown_person", f"personne inconnue « {person_ref} »", parsing.did_you_mean(person_ref, people) or "ajoutez-la dans l'onglet Personnes")
+                continue
+            try:
+                state = parsing.status(row.raw("status"))
+            except ValueError as err:
+                self.report(row.at("status"), "bad_status", str(err))
+                continue
+            when = meetings[meeting_id].date
+            if state == PRESENT and when is not None and when > self.today:
+                self.report(row.at("meeting"), "future_attendance", f"présence à la réunion {meeting_id} datée du {when:%d/%m/%Y}, dans le futur", "vérifiez la date de la réunion ou la ligne de présence")
+                continue
+            self.registry.attendance.append(
+                Attendance(meeting_id, person_id, state, row.text("comment"), row.source())
+            )
+
+    def run(self) -> LoadResult:
+        tabs = {key: self.rows(spec) for key, spec in self.config.staff_tabs.items()}
+        for key, spec in self.config.owned_tabs.items():
+            if spec.name in self.snapshot.tabs:
+                self.registry.owned[key] = self.snapshot.tabs[spec.name]
+        if self.fatal:
+            return LoadResult(self.registry, self.problems, self.fatal)
+        steps: list[tuple[str, Callable[[list[_Row]], None]]] = [
+            ("organisations", self.organisations),
+            ("groups", self.groups),
+            ("people", self.people),
+            ("meetings", self.meetings),
+            ("attendance", self.attendance),
+        ]
+        for key, step in steps:
+            step(tabs[key] or [])
+        return LoadResult(self.registry, self.problems, self.fatal)
+
+
+@lru_cache(maxsize=65536)
+def valid_email(address: str) -> bool:
+    """Syntax only (offline): one address, no display name, no list."""
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+def load_registry(snapshot: Snapshot, config: Config, today: dt.date) -> LoadResult:
+    """Parse every staff tab of `snapshot`; problems carry their cell reference."""
+    return _Loader(snapshot, config, today).run()
+
+
+def as_rows(tabs: dict[str, Any]) -> dict[str, Rows]:
+    """Normalise a mapping of tab → iterable of rows into lists (for tests and demo data)."""
+    return {name: [list(r) for r in rows] for name, rows in tabs.items()}

@@ -1,0 +1,230 @@
+"""Parsing what staff type in the sheet. Pure functions: a value in, a value or a ValueError out.
+
+Every parser accepts what either backend returns for a cell: text, int/float (Google serial
+numbers for dates and times), bool (checkboxes), datetime/date/time (xlsx date cells), None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from .model import ABSENT, EXCUSED, MEETING_TYPES, PRESENT, Value
+
+GOOGLE_EPOCH = dt.date(1899, 12, 30)  # day 0 of Sheets (and Excel 1900-system) serial dates
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def fold(text: str) -> str:
+    """Lower-case, accents removed, for comparisons: `Économie` → `economie`."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def normalise_header(text: str) -> str:
+    """A header as compared: case, accents, spaces and `-`/`_`/`·`/`.`/`'` ignored."""
+    return re.sub(r"[\s\-_·.'’/]+", "", fold(text))
+
+
+def closest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The choice nearest to `word` (compared folded), for "vouliez-vous dire … ?" hints."""
+    options = {fold(c): c for c in choices}
+    found = difflib.get_close_matches(fold(word), list(options), n=1, cutoff=cutoff)
+    return options[found[0]] if found else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    near = closest(word, choices)
+    return f"vouliez-vous dire {near} ?" if near else ""
+
+
+def text(value: Value) -> str:
+    """A cell as text, trimmed. Numbers never become `1e+20` or `612345678.0`."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value) and abs(value) < 1e16:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="minutes") if value.time() else value.date().isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def has_control_chars(value: str) -> bool:
+    return bool(CONTROL_CHARS.search(value))
+
+
+YES = {"oui", "yes", "x", "true", "vrai", "1", "o", "y", "si", "sim", "✓", "✔", "ok"}
+NO = {"non", "no", "", "false", "faux", "0", "n", "nao", "não"}
+
+
+def yes_no(value: Value) -> bool:
+    """`oui/non`, `yes/no`, `x`/empty, TRUE/FALSE (checkboxes, `=TRUE()`), `1/0`."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        if value in (0, 1):
+            return bool(value)
+        raise ValueError(f"« {text(value)} » n'est pas oui/non")
+    word = fold(text(value)).strip().rstrip(".")
+    if word.startswith("=") and word.endswith("()"):  # LibreOffice checkbox formulas
+        word = word[1:-2]
+    if word in YES:
+        return True
+    if word in NO:
+        return False
+    raise ValueError(f"« {text(value)} » n'est pas oui/non")
+
+
+_DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
+
+
+def date(value: Value) -> dt.date | None:
+    """A date cell, a Google serial number, `14/01/2020`, `14.01.20` or `2020-01-14`."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("une case à cocher n'est pas une date")
+    if isinstance(value, int | float):
+        if not (1 <= value < 2958466):  # up to 9999-12-31
+            raise ValueError(f"« {text(value)} » n'est pas une date")
+        return GOOGLE_EPOCH + dt.timedelta(days=int(value))
+    if isinstance(value, dt.time):
+        raise ValueError("une heure n'est pas une date")
+    raw = text(value)
+    match = _DAY_FIRST.match(raw)
+    try:
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            if year < 100:
+                year += 2000
+            return dt.date(year, month, day)
+        match = _ISO.match(raw)
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            return dt.date(year, month, day)
+    except ValueError as err:
+        raise ValueError(f"« {raw} » n'est pas une date valide") from err
+    raise ValueError(f"« {raw} » n'est pas une date lisible (attendu : JJ/MM/AAAA)")
+
+
+_TIME = re.compile(r"^(\d{1,2})\s*(?:[:hH]\s*(\d{2})?)?(?::(\d{2}))?$")
+
+
+def time(value: Value) -> dt.time | None:
+    """A time cell, a day fraction (serial), `9h30`, `09:30`, `9h`, `14 h 05`."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.time().replace(tzinfo=None)
+    if isinstance(value, dt.time):
+        return value.replace(tzinfo=None)
+    if isinstance(value, bool):
+        raise ValueError("une case à cocher n'est pas une heure")
+    if isinstance(value, int | float):
+        fraction = float(value) % 1 if value >= 1 else float(value)
+        if not 0 <= fraction < 1:
+            raise ValueError(f"« {text(value)} » n'est pas une heure")
+        minutes = round(fraction * 24 * 60)
+        if minutes == 24 * 60:
+            minutes = 0
+        return dt.time(minutes // 60, minutes % 60)
+    raw = text(value).replace(" ", "")
+    match = _TIME.match(raw)
+    if not match or (match.group(2) is None and not re.search(r"[hH]$", raw)):
+        raise ValueError(f"« {text(value)} » n'est pas une heure lisible (attendu : 9h30 ou 09:30)")
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        raise ValueError(f"« {text(value)} » n'est pas une heure valide")
+    return dt.time(hour, minute)
+
+
+def status(value: Value) -> str:
+    """`présent` (default when empty), `excusé`, `absent`, any gender or inclusive form."""
+    word = re.sub(r"[^a-z]", "", fold(text(value)))
+    if word == "" or word.startswith("present") or word in {"x", "oui", "yes", "true", "1", "p"}:
+        return PRESENT
+    if word.startswith("excus") or word == "e":
+        return EXCUSED
+    if word.startswith("absent") or word in {"non", "no", "false", "0", "a"}:
+        return ABSENT
+    raise ValueError(f"statut « {text(value)} » non compris (attendu : présent, excusé ou absent)")
+
+
+_TYPE_ALIASES = {
+    "lancement": "Lancement",
+    "rencontredelancement": "Lancement",
+    "pleniere": "Lancement",
+    "reunion": "Réunion",
+    "reuniongt": "Réunion",
+    "petitdejeuner": "Petit-déjeuner",
+    "petitsdejeuners": "Petit-déjeuner",
+    "petitdej": "Petit-déjeuner",
+    "soiree": "Soirée",
+    "soireedelancementduprogramme": "Soirée",
+}
+
+
+def meeting_type(value: Value) -> str:
+    word = normalise_header(text(value))
+    if word in _TYPE_ALIASES:
+        return _TYPE_ALIASES[word]
+    hint = closest(text(value), MEETING_TYPES)
+    raise ValueError(
+        f"type de réunion « {text(value)} » inconnu"
+        + (f" (vouliez-vous dire {hint} ?)" if hint else f" (attendu : {', '.join(MEETING_TYPES)})")
+    )
+
+
+def group_codes(value: Value) -> tuple[str, ...]:
+    """`AI, FI; MEI` → ("AI", "FI", "MEI"), order kept, duplicates dropped."""
+    parts = re.split(r"[,;\n/]+", text(value))
+    seen: dict[str, None] = {}
+    for part in parts:
+        code = part.strip()
+        if code:
+            seen.setdefault(code, None)
+    return tuple(seen)
+
+
+def language(value: Value, allowed: Iterable[str], default: str) -> str:
+    word = fold(text(value))
+    if not word:
+        return default
+    names = {"francais": "fr", "french": "fr", "anglais": "en", "english": "en",
+             "espagnol": "es", "spanish": "es", "espanol": "es", "portugais": "pt",
+             "portuguese": "pt", "portugues": "pt"}
+    code = names.get(word, word[:2] if len(word) in (2, 5) else word)
+    if code in allowed:
+        return code
+    raise ValueError(f"langue « {text(value)} » inconnue (attendu : {', '.join(allowed)})")
+
+
+def override(value: Value) -> str | None:
+    word = re.sub(r"[^a-z]", "", fold(text(value)))
+    if not word:
+        return None
+    if word.startswith("inactif") or word in {"inactive", "non", "no"}:
+        return "inactif"
+    if word.startswith("actif") or word in {"active", "oui", "yes"}:
+        return "actif"
+    raise ValueError(f"dérogation « {text(value)} » non comprise (attendu : actif, inactif ou vide)")
+
+
+def email_key(address: str) -> str:
+    """How e-mails are compared: trimmed, case-insensitive."""
+    return address.strip().casefold()

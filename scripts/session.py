@@ -1,0 +1,64 @@
+"""What every command shares: settings from the command line, the configuration loaded once,
+the backend, and "today". Plain Python; the Click layer fills `Settings`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from .backends import Backend, Snapshot, open_backend
+from .config import Config, load_config
+from .errors import SourceError
+from .loader import LoadResult, load_registry
+
+
+@dataclass
+class Settings:
+    config_path: Path | None = None
+    sheet: str | None = None
+    credentials: Path | None = None
+    as_of: dt.date | None = None
+    debug: bool = False
+
+
+@dataclass
+class Loaded:
+    snapshot: Snapshot
+    result: LoadResult
+
+
+class Session:
+    """One run of one command. Everything is computed lazily, at most once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(
+            self.settings.config_path, sheet=self.settings.sheet, credentials=self.settings.credentials
+        )
+
+    @property
+    def today(self) -> dt.date:
+        return self.settings.as_of or dt.date.today()
+
+    @cached_property
+    def backend(self) -> Backend:
+        return open_backend(self.config)
+
+    def load(self, *, allow_fatal: bool = False) -> Loaded:
+        """Read the registry once (one request on Google Sheets) and parse it.
+
+        A missing tab or required header raises `SourceError` (exit 3) unless `allow_fatal`."""
+        snapshot = self.backend.read()
+        result = load_registry(snapshot, self.config, self.today)
+        if result.fatal and not allow_fatal:
+            lines = "\n".join(f"  {p}" for p in result.fatal)
+            raise SourceError(
+                f"{self.backend.description} : le registre est incomplet, rien n'a été fait :\n{lines}",
+                "corrigez l'onglet ou l'en-tête indiqué (ou lancez « gt init » pour les créer), puis relancez",
+            )
+        return Loaded(snapshot, result)
