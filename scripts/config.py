@@ -112,7 +112,7 @@ OWNED_TABS: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "summary": ("Bilan organisations", ["ID", "Nom", "Type", "Réunions", "Personnes actives"]),
-    "journal": ("Journal", ["Date", "Commande", "Par", "Changements", "Problèmes"]),
+    "journal": ("Journal", ["Date", "Commande", "Par", "Changements", "Problèmes", "Détail"]),
 }
 
 
