@@ -143,7 +143,7 @@ class _Loader:
         """A name-like value: required, control characters reported and replaced by spaces."""
         value = row.text(key)
         if parsing.has_control_chars(value):
-            self.report(row.at(key), "control_chars", f"{what} contient un caractère de contrôle (retour à la ligne, tabulation…)", "retapez la cellule sur une seule ligne")
+            self.report(row.at(key), "control_chars", f"{what} contient un caractère de contrôle : retour à la ligne, tabulation…", "retapez la cellule sur une seule ligne")
             value = " ".join(parsing.CONTROL_CHARS.sub(" ", value).split())
         return value
 
@@ -196,7 +196,7 @@ class _Loader:
         value = row.text(key)
         if not value:
             if required:
-                self.report(row.at(key), "missing_value", "organisation manquante", "indiquez l'ID de l'organisation (onglet Organisations)")
+                self.report(row.at(key), "missing_value", "organisation manquante", "indiquez l'ID de l'organisation, tel qu'écrit dans l'onglet Organisations")
             return ""
         orgs = self.registry.organisations
         if value in orgs:
@@ -311,7 +311,7 @@ class _Loader:
             group_code = row.text("group")
             group = self.resolve_group(row, group_code) if group_code else None
             if kind in GROUP_MEETING_TYPES and not group_code:
-                self.report(row.at("group"), "missing_group", f"{kind} sans groupe", "indiquez le code du groupe (onglet Groupes)")
+                self.report(row.at("group"), "missing_group", f"{kind} sans groupe", "indiquez le code du groupe, tel qu'écrit dans l'onglet Groupes")
             when = self.parse(row, "date", parsing.date, None, "bad_date")
             if when is None and not row.text("date"):
                 self.report(row.at("date"), "missing_value", f"réunion {meeting_id} sans date")
@@ -376,6 +376,8 @@ class _Loader:
         ]
         for key, step in steps:
             step(tabs[key] or [])
+        order = {spec.name: i for i, spec in enumerate(self.config.staff_tabs.values())}
+        self.problems.sort(key=lambda p: (order.get(p.location.tab, 99), p.location.row or 0, p.location.column or 0))
         return LoadResult(self.registry, self.problems, self.fatal)
 
 
