@@ -12,6 +12,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 from .model import ABSENT, EXCUSED, MEETING_TYPES, PRESENT, Value
 
@@ -67,6 +68,7 @@ YES = {"oui", "yes", "x", "true", "vrai", "1", "o", "y", "si", "sim", "✓", "�
 NO = {"non", "no", "", "false", "faux", "0", "n", "nao", "não"}
 
 
+@lru_cache(maxsize=4096, typed=True)  # staff repeat the same few spellings
 def yes_no(value: Value) -> bool:
     """`oui/non`, `yes/no`, `x`/empty, TRUE/FALSE (checkboxes, `=TRUE()`), `1/0`."""
     if isinstance(value, bool):
@@ -89,6 +91,7 @@ _DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
 
 
+@lru_cache(maxsize=4096, typed=True)  # staff repeat the same few spellings
 def date(value: Value) -> dt.date | None:
     """A date cell, a Google serial number, `14/01/2020`, `14.01.20` or `2020-01-14`."""
     if value is None or value == "":
@@ -125,6 +128,7 @@ def date(value: Value) -> dt.date | None:
 _TIME = re.compile(r"^(\d{1,2})\s*(?:[:hH]\s*(\d{2})?)?(?::(\d{2}))?$")
 
 
+@lru_cache(maxsize=4096, typed=True)  # staff repeat the same few spellings
 def time(value: Value) -> dt.time | None:
     """A time cell, a day fraction (serial), `9h30`, `09:30`, `9h`, `14 h 05`."""
     if value is None or value == "":
@@ -153,6 +157,7 @@ def time(value: Value) -> dt.time | None:
     return dt.time(hour, minute)
 
 
+@lru_cache(maxsize=4096, typed=True)  # staff repeat the same few spellings
 def status(value: Value) -> str:
     """`présent` (default when empty), `excusé`, `absent`, any gender or inclusive form."""
     word = re.sub(r"[^a-z]", "", fold(text(value)))
@@ -179,6 +184,7 @@ _TYPE_ALIASES = {
 }
 
 
+@lru_cache(maxsize=4096, typed=True)  # staff repeat the same few spellings
 def meeting_type(value: Value) -> str:
     word = normalise_header(text(value))
     if word in _TYPE_ALIASES:
@@ -214,6 +220,7 @@ def language(value: Value, allowed: Iterable[str], default: str) -> str:
     raise ValueError(f"langue « {text(value)} » inconnue (attendu : {', '.join(allowed)})")
 
 
+@lru_cache(maxsize=4096, typed=True)  # staff repeat the same few spellings
 def override(value: Value) -> str | None:
     word = re.sub(r"[^a-z]", "", fold(text(value)))
     if not word:
