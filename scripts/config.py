@@ -215,7 +215,7 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any], where: str, path: 
 
 
 def _expect(value: Any, kind: type | tuple[type, ...], where: str, key: str, what: str) -> Any:
-    if isinstance(value, bool) and kind is int or not isinstance(value, kind):
+    if (isinstance(value, bool) and kind is int) or not isinstance(value, kind):
         raise ConfigError(f"{where} : « {key} » doit être {what} (trouvé : {value!r})")
     return value
 

@@ -29,7 +29,11 @@ class Season:
 
     @property
     def label(self) -> str:
-        return f"{self.start.year}-{self.end.year}" if self.start.year != self.end.year else str(self.start.year)
+        return (
+            f"{self.start.year}-{self.end.year}"
+            if self.start.year != self.end.year
+            else str(self.start.year)
+        )
 
     def __contains__(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
@@ -37,7 +41,9 @@ class Season:
 
 def _season_starting(year: int, first_month: int, last_month: int) -> Season:
     end_year = year + 1 if last_month < first_month else year
-    end = dt.date(end_year + (last_month == 12), 1 if last_month == 12 else last_month + 1, 1) - dt.timedelta(days=1)
+    end = dt.date(
+        end_year + (last_month == 12), 1 if last_month == 12 else last_month + 1, 1
+    ) - dt.timedelta(days=1)
     return Season(dt.date(year, first_month, 1), end)
 
 
@@ -54,7 +60,10 @@ def parse_season(label: str, first_month: int, last_month: int) -> Season:
         raise ConfigError(f"saison « {label} » illisible", "exemple : --season 2019-2020")
     season = _season_starting(int(match.group(1)), first_month, last_month)
     if match.group(2) and int(match.group(2)) % 100 != season.end.year % 100:
-        raise ConfigError(f"saison « {label} » incohérente : elle irait du {season.start:%d/%m/%Y} au {season.end:%d/%m/%Y}", f"essayez --season {season.label}")
+        raise ConfigError(
+            f"saison « {label} » incohérente : elle irait du {season.start:%d/%m/%Y} au {season.end:%d/%m/%Y}",
+            f"essayez --season {season.label}",
+        )
     return season
 
 
@@ -97,7 +106,9 @@ class Eligibility:
 
     def ranked(self) -> list[PersonStatus]:
         """Active members by rank, then everyone else by name."""
-        return sorted(self.statuses.values(), key=lambda s: (s.rank is None, s.rank or 0, s.person.sort_key))
+        return sorted(
+            self.statuses.values(), key=lambda s: (s.rank is None, s.rank or 0, s.person.sort_key)
+        )
 
     def active(self) -> list[PersonStatus]:
         return [s for s in self.ranked() if s.active]
@@ -111,18 +122,27 @@ def explain(person: Person, meetings: tuple[Meeting, ...]) -> str:
     """`3 réunions : AI 14/01, FI 03/03, Lancement 19/11` (+ the override and its reason)."""
     parts = sorted((meeting_label(m), m.date or dt.date.min) for m in meetings)
     count = f"{len(meetings)} réunion{'s' if len(meetings) > 1 else ''}"
-    text = count + (" : " + ", ".join(f"{label} {day:%d/%m}" for label, day in parts) if parts else "")
+    text = count + (
+        " : " + ", ".join(f"{label} {day:%d/%m}" for label, day in parts) if parts else ""
+    )
     if person.override:
-        text += f" — dérogation : {person.override}" + (f" ({person.notes})" if person.notes else "")
+        text += f" — dérogation : {person.override}" + (
+            f" ({person.notes})" if person.notes else ""
+        )
     return text
 
 
-def counted_meetings(registry: Registry, config: Config, season: Season, today: dt.date) -> dict[str, list[Meeting]]:
+def counted_meetings(
+    registry: Registry, config: Config, season: Season, today: dt.date
+) -> dict[str, list[Meeting]]:
     """Per person ID, the distinct counted meetings of the season at which they were present."""
     counted = {
         m.id: m
         for m in registry.meetings.values()
-        if m.type in config.counted_types and m.date is not None and m.date in season and m.date <= today
+        if m.type in config.counted_types
+        and m.date is not None
+        and m.date in season
+        and m.date <= today
     }
     seen: dict[str, dict[str, Meeting]] = defaultdict(dict)
     for row in registry.attendance:
@@ -132,7 +152,9 @@ def counted_meetings(registry: Registry, config: Config, season: Season, today: 
     return {pid: sorted(ms.values(), key=lambda m: (m.date, m.id)) for pid, ms in seen.items()}
 
 
-def compute_eligibility(registry: Registry, config: Config, today: dt.date, season: Season | None = None) -> Eligibility:
+def compute_eligibility(
+    registry: Registry, config: Config, today: dt.date, season: Season | None = None
+) -> Eligibility:
     """Every person's status, ranks and the organisations' figures for `season` (default: the
     season in force on `today`)."""
     season = season or season_for(today, config.season_first_month, config.season_last_month)
@@ -144,7 +166,9 @@ def compute_eligibility(registry: Registry, config: Config, today: dt.date, seas
         computed = len(meetings) >= threshold
         active = computed if person.override is None else person.override == "actif"
         since = meetings[threshold - 1].date if computed else None
-        statuses[person.id] = PersonStatus(person, meetings, computed, active, since, None, explain(person, meetings))
+        statuses[person.id] = PersonStatus(
+            person, meetings, computed, active, since, None, explain(person, meetings)
+        )
     ordered = sorted(
         (s for s in statuses.values() if s.active),
         key=lambda s: (-s.count, s.active_since or dt.date.max, s.person.sort_key),
@@ -162,7 +186,9 @@ def _with_rank(status: PersonStatus, rank: int) -> PersonStatus:
     return replace(status, rank=rank)
 
 
-def summarise_organisations(registry: Registry, eligibility: Eligibility, attended: dict[str, list[Meeting]]) -> list[OrganisationSummary]:
+def summarise_organisations(
+    registry: Registry, eligibility: Eligibility, attended: dict[str, list[Meeting]]
+) -> list[OrganisationSummary]:
     meetings: dict[str, set[str]] = defaultdict(set)
     active: dict[str, int] = defaultdict(int)
     for person in registry.people.values():
@@ -170,5 +196,10 @@ def summarise_organisations(registry: Registry, eligibility: Eligibility, attend
         meetings[org].update(m.id for m in attended.get(person.id, ()))
         if eligibility.statuses[person.id].active:
             active[org] += 1
-    summaries = [OrganisationSummary(org, len(meetings[org.id]), active[org.id]) for org in registry.organisations.values()]
-    return sorted(summaries, key=lambda s: (-s.meetings, -s.active_people, fold(s.organisation.name)))
+    summaries = [
+        OrganisationSummary(org, len(meetings[org.id]), active[org.id])
+        for org in registry.organisations.values()
+    ]
+    return sorted(
+        summaries, key=lambda s: (-s.meetings, -s.active_people, fold(s.organisation.name))
+    )

@@ -30,8 +30,8 @@ from .model import (
     Person,
     Problem,
     Registry,
-    RowSource,
     Rows,
+    RowSource,
     Value,
 )
 

@@ -14,17 +14,13 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
+from fake_sheets import *  # noqa: F403  (fixtures: fake_sheets, service_account_file, no_network)
 
 from scripts.backends.xlsx import WorkbookBackend
 from scripts.cli import gt
 from scripts.commands.init import layout
 from scripts.config import Config, load_config
 from scripts.demo import demo_rows
-
-try:
-    from fake_sheets import *  # noqa: F403  (fixtures: fake_sheets, service_account_file, no_network)
-except ImportError:  # pragma: no cover  (being written)
-    pass
 
 DEMO_TODAY = dt.date(2020, 6, 15)
 

@@ -7,7 +7,6 @@ spreadsheet program holds the workbook open (its lock file is next to it).
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import os
 import tempfile
