@@ -1,0 +1,137 @@
+"""`gt sync-eligibility` (also `sync-eligibility`): the weekly eligibility flags, written back."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from ..eligibility import Season, parse_season
+from ..errors import ConfigError, SourceError, WriteFailed
+from ..session import Session
+from ..sync import change_lines, plan_sync, summary_lines, write_back
+from .common import (
+    GtCommand,
+    dry_run_option,
+    echo_problems,
+    exit_for,
+    registry_options,
+    session,
+    standalone,
+)
+
+NOTHING_WRITTEN = "rien n'a été écrit"
+SLOW_AFTER = 1.5  # seconds before a step is announced on stderr
+
+
+@click.command("sync-eligibility", cls=GtCommand)
+@registry_options
+@dry_run_option
+@click.option(
+    "--season",
+    metavar="AAAA-AAAA",
+    help="La saison à calculer (ex. 2019-2020) ; défaut : la saison en cours à --as-of.",
+)
+@click.pass_context
+def sync_eligibility(ctx: click.Context, dry_run: bool, season: str | None) -> None:
+    """Recalculer les membres actifs, les entrées FMC offertes et les rangs de priorité,
+    puis réécrire les onglets « Éligibilité » et « Bilan organisations » (et ajouter une
+    ligne au « Journal »).
+
+    Une seule lecture et au plus une écriture (une requête chacune sur Google Sheets) ; si
+    rien n'a changé depuis la dernière synchronisation, rien n'est écrit. Les onglets du
+    personnel ne sont jamais modifiés. Les lignes à problème sont ignorées et signalées avec
+    leur cellule ; tout le reste est calculé et écrit.
+
+    \b
+    Exemples :
+      gt sync-eligibility --dry-run
+      gt --as-of 2020-06-15 sync-eligibility
+      sync-eligibility --season 2019-2020 --sheet registre.xlsx
+    """
+    run = session(ctx)
+    chosen = _season(run, season)
+    with _announce(f"Lecture de {run.backend.description}"):
+        loaded = run.load()
+    registry, problems = loaded.result.registry, loaded.result.problems
+    plan = plan_sync(registry, run.config, run.today, chosen)
+    for line in summary_lines(plan):
+        click.echo(line)
+    if dry_run:
+        click.echo("\n".join(change_lines(plan, run.config)))
+        click.echo(
+            f"Simulation (--dry-run) : {NOTHING_WRITTEN}. Relancez sans --dry-run pour écrire."
+        )
+    elif not plan.changed:
+        click.echo(f"Rien n'a changé depuis la dernière synchronisation : {NOTHING_WRITTEN}.")
+    else:
+        with (
+            _announce(
+                "Écriture des onglets « Éligibilité », « Bilan organisations » et « Journal »"
+            ),
+            _nothing_written(),
+        ):
+            write_back(run.backend, plan, loaded.snapshot, registry, run.config, problems)
+        click.echo(
+            f"Écrit : onglets « {run.config.tab('eligibility')} » et « {run.config.tab('summary')} » réécrits, une ligne ajoutée au « {run.config.tab('journal')} »."
+        )
+    echo_problems(problems)
+    click.echo(_next_step(problems, dry_run))
+    ctx.exit(exit_for(problems))
+
+
+def _season(run: Session, label: str | None) -> Season | None:
+    if label is None:
+        return None
+    try:
+        return parse_season(label, run.config.season_first_month, run.config.season_last_month)
+    except ConfigError as err:
+        raise click.BadParameter(str(err), param_hint="--season") from err
+
+
+def _next_step(problems: list, dry_run: bool) -> str:
+    if problems:
+        return "Prochaine étape : corrigez les cellules signalées dans le tableur, puis relancez « gt sync-eligibility »."
+    if dry_run:
+        return "Prochaine étape : relancez sans --dry-run pour écrire ces changements."
+    return "Prochaine étape : la liste des entrées FMC offertes est dans l'onglet « Éligibilité » ; prochaine synchronisation la semaine prochaine."
+
+
+@contextmanager
+def _nothing_written() -> Iterator[None]:
+    """Every write failure says, in its message, that the sheet is as it was."""
+    try:
+        yield
+    except SourceError as err:
+        if NOTHING_WRITTEN in str(err):
+            raise
+        raise WriteFailed(
+            f"{err.message} ; {NOTHING_WRITTEN}", err.hint or "réessayez plus tard"
+        ) from err
+
+
+@contextmanager
+def _announce(step: str) -> Iterator[None]:
+    """A status line on stderr, only when the step takes more than SLOW_AFTER seconds."""
+    started = time.monotonic()
+    shown = threading.Event()
+
+    def show() -> None:
+        shown.set()
+        click.echo(f"{step}…", err=True)
+
+    timer = threading.Timer(SLOW_AFTER, show)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        if shown.is_set():
+            click.echo(f"{step} : terminé en {time.monotonic() - started:.1f} s.", err=True)
+
+
+main = standalone(sync_eligibility)
