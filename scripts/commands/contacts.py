@@ -1,0 +1,128 @@
+"""`gt contacts` (also `contact-lists`): contact lists, sign-in sheets and the directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..contacts import DEFAULT_FORMAT, FORMATS, Criteria, produce, write_output
+from ..eligibility import compute_eligibility
+from .common import GtCommand, echo_problems, registry_options, session, standalone
+
+FORMAT_HELP = "\n".join(f"  {f.name:<11} {f.description}" for f in FORMATS.values())
+
+
+@click.command(cls=GtCommand, name="contacts")
+@registry_options
+@click.option(
+    "--group",
+    "-g",
+    "groups",
+    multiple=True,
+    metavar="CODE",
+    help="Membres de ce groupe (répétable : l'un ou l'autre).",
+)
+@click.option(
+    "--active",
+    is_flag=True,
+    help="Seulement les membres actifs de la saison (règles de sync-eligibility).",
+)
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    metavar="TYPE",
+    help="Type d'organisation (répétable), ex. ONG, Entreprise.",
+)
+@click.option("--country", metavar="PAYS", help="Pays de l'organisation, ex. France.")
+@click.option(
+    "--meeting",
+    "-m",
+    metavar="ID",
+    help="Les personnes invitées à cette réunion (requis pour emargement).",
+)
+@click.option(
+    "--format",
+    "-f",
+    "format_name",
+    type=click.Choice(list(FORMATS)),
+    help=f"Format intégré (défaut : {DEFAULT_FORMAT}).",
+)
+@click.option(
+    "--template",
+    "-t",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Votre propre modèle Jinja (copie d'un modèle de templates/contacts/).",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Fichier à écrire (défaut : la sortie standard).",
+)
+@click.option("--force", is_flag=True, help="Remplacer --out s'il existe déjà.")
+@click.option(
+    "--sep",
+    help="Séparateur : entre adresses pour emails (défaut « ; »), entre colonnes pour les CSV.",
+)
+@click.pass_context
+def contacts(
+    ctx: click.Context,
+    groups: tuple[str, ...],
+    active: bool,
+    types: tuple[str, ...],
+    country: str | None,
+    meeting: str | None,
+    format_name: str | None,
+    template: Path | None,
+    out: Path | None,
+    force: bool,
+    sep: str | None,
+) -> None:
+    """Listes de contacts, feuille d'émargement, annuaire — jamais les personnes désinscrites.
+
+    Les critères se combinent (« et ») ; plusieurs --group ou --type sont des alternatives.
+    Un résumé (combien de personnes écrites, combien laissées de côté et pourquoi) est
+    affiché sur la sortie d'erreur. Sélection vide : message et code 1, aucun fichier.
+
+    \b
+    Formats (modèles Jinja de templates/contacts/, à copier et adapter avec --template) :
+    {formats}
+
+    \b
+    Exemples :
+      gt contacts --group AI --format vcard --out ai.vcf
+      gt contacts --group AI --group FI --active --format emails
+      gt contacts --format forum --out forum.csv
+      gt contacts --meeting R-2020-AI-4 --format emargement --out emargement.html
+      gt contacts --type ONG --country France --format annuaire --out annuaire.html
+    """
+    if format_name and template:
+        raise click.UsageError("--format et --template s'excluent : choisissez l'un ou l'autre")
+    run = session(ctx)
+    loaded = run.load()
+    registry = loaded.result.registry
+    echo_problems(loaded.result.problems)
+    fmt = None if template else FORMATS[format_name or DEFAULT_FORMAT]
+    result = produce(
+        registry,
+        Criteria(groups, active, types, country, meeting),
+        fmt=fmt,
+        custom=template,
+        templates_dir=run.config.templates_dir,
+        eligibility=compute_eligibility(registry, run.config, run.today),
+        today=run.today,
+        sep=sep,
+    )
+    if out is None:
+        stdout = click.get_binary_stream("stdout")
+        stdout.write(result.data)
+        stdout.flush()
+    else:
+        write_output(result.data, out, force=force)
+    click.secho(result.summary(str(out) if out else ""), fg="green", err=True)
+
+
+contacts.help = (contacts.help or "").replace("{formats}", FORMAT_HELP)
+main = standalone(contacts)
