@@ -1,0 +1,72 @@
+"""Dates and times written out in the reader's language, with Babel (CLDR data).
+
+Only the joining words ("de … à …", "from … to …") and the time patterns are ours; day and
+month names come from Babel, so `mardi 14 janvier 2020, de 9 h 30 à 11 h 30` in French and
+`Tuesday, January 14, 2020, from 9:30 AM to 11:30 AM` in English.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+
+from babel import Locale
+from babel.dates import format_date, format_time
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How one language joins a day and a time span, and writes a time of day."""
+
+    span: str  # "{day}, de {start} à {end}"
+    start_only: str  # "{day}, à {start}"
+    time: str  # CLDR pattern for a time with minutes
+    time_on_the_hour: str  # CLDR pattern for a time on the hour (French: "11 h")
+
+
+WORDINGS = {
+    "fr": Wording("{day}, de {start} à {end}", "{day}, à {start}", "H 'h' mm", "H 'h'"),
+    "en": Wording("{day}, from {start} to {end}", "{day}, at {start}", "h:mm a", "h:mm a"),
+    "es": Wording("{day}, de {start} a {end}", "{day}, a las {start}", "H:mm", "H:mm"),
+    "pt": Wording("{day}, das {start} às {end}", "{day}, às {start}", "H'h'mm", "H'h'"),
+}
+
+
+@lru_cache(maxsize=16)
+def _locale(language: str) -> Locale:
+    return Locale.parse(language if language in WORDINGS else "fr")
+
+
+def _wording(language: str) -> Wording:
+    return WORDINGS.get(language, WORDINGS["fr"])
+
+
+def day_text(day: dt.date, language: str) -> str:
+    """`mardi 14 janvier 2020` / `Tuesday, January 14, 2020`."""
+    return format_date(day, "full", locale=_locale(language))
+
+
+def short_day_text(day: dt.date, language: str) -> str:
+    """`14 janvier 2020` / `January 14, 2020` (no weekday), for lists and subjects."""
+    return format_date(day, "long", locale=_locale(language))
+
+
+def time_text(moment: dt.time, language: str) -> str:
+    """`9 h 30`, `11 h` / `9:30 AM` / `9:30` / `9h30`."""
+    wording = _wording(language)
+    pattern = wording.time_on_the_hour if moment.minute == 0 else wording.time
+    return format_time(moment, pattern, locale=_locale(language))
+
+
+def when_text(day: dt.date, start: dt.time | None, end: dt.time | None, language: str) -> str:
+    """The day and the time span: `mardi 14 janvier 2020, de 9 h 30 à 11 h 30`."""
+    wording = _wording(language)
+    written = day_text(day, language)
+    if start is None:
+        return written
+    if end is None:
+        return wording.start_only.format(day=written, start=time_text(start, language))
+    return wording.span.format(
+        day=written, start=time_text(start, language), end=time_text(end, language)
+    )

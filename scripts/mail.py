@@ -1,0 +1,378 @@
+"""Safe draft messages, built with the standard `email` package from structured fields only.
+
+No header ever comes from template text or from the sheet as raw text: `From`, `Reply-To`
+and `To` are `Address` objects (one address each), the subject is one line. Every header
+value is checked here for CR, LF and other control characters, because Python 3.11.7 still
+lets a trailing newline through (CVE-2024-6923). Non-ASCII names are RFC 2047 encoded by the
+`email` package, internationalised domains are written in IDNA (`xn--…`). Drafts carry
+`X-Unsent: 1` so that Outlook opens them as editable drafts.
+
+Speed: in a run of thousands of drafts every header but `To` repeats, so header parsing and
+folding are memoised for the run (`DraftPolicy`), and shared parts (the calendar) are built
+once and attached to every message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import mailbox
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from email.headerregistry import Address, HeaderRegistry
+from email.message import EmailMessage, MIMEPart
+from email.policy import EmailPolicy
+from email.quoprimime import body_encode
+from pathlib import Path
+from typing import Any
+
+from .errors import RegistryError
+
+# C0, DEL, C1, and the Unicode line/paragraph separators: never allowed in a header value.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u0085]")
+ENCODED_WORD = re.compile(r"=\?", re.ASCII)
+EXPECTED_HEADERS = (
+    "From",
+    "Reply-To",
+    "To",
+    "Subject",
+    "Date",
+    "X-Unsent",
+    "MIME-Version",
+    "Content-Type",
+)
+
+
+class UnsafeHeader(ValueError):
+    """A value that would break or add a header; `field` says which one."""
+
+    def __init__(self, field: str, value: str, why: str) -> None:
+        super().__init__(f"{field} : {why} ({value!r})")
+        self.field = field
+        self.value = value
+        self.why = why
+
+
+class OutputExists(RegistryError):
+    """The drafts folder or mbox already exists and `--force` was not given."""
+
+
+class OutputFailed(RegistryError):
+    """Writing the drafts failed; nothing was left half-written."""
+
+
+LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,}")
+
+_FOLDED: dict[tuple[str, str], bytes] = {}
+
+
+class _Headers(HeaderRegistry):
+    """The standard header registry, without building a new header class on every lookup."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        found = self._classes.get(key)
+        if found is None:
+            found = self._classes[key] = super().__getitem__(name)
+        return found
+
+
+class DraftPolicy(EmailPolicy):
+    """`policy.default` with CRLF line ends; refuses control characters in any header value
+    set from text (the standard check lets a trailing newline through: CVE-2024-6923)."""
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if isinstance(value, str):
+            check_header_value(name, value)
+        return super().header_store_parse(name, value)
+
+
+POLICY = DraftPolicy(linesep="\r\n", header_factory=_Headers())
+
+
+def check_header_value(field: str, value: str) -> str:
+    """`value` unchanged, or `UnsafeHeader` if it holds a line break or a control character."""
+    match = CONTROL.search(value)
+    if match:
+        raise UnsafeHeader(field, value, f"caractère de contrôle U+{ord(match.group()):04X}")
+    return value
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """A name and one e-mail address, as typed in the sheet or the configuration."""
+
+    name: str
+    email: str
+
+
+def address(field: str, mailbox_: Mailbox) -> Address:
+    """One `Address` for a header, or `UnsafeHeader`: never a list, never a control character.
+
+    A display name that looks like an RFC 2047 encoded word (`=?utf-8?q?…?=`) is dropped rather
+    than decoded by the reader into something else; the bare address remains."""
+    name = " ".join(check_header_value(field, mailbox_.name).split())
+    raw = check_header_value(field, mailbox_.email).strip()
+    local, at, domain = raw.rpartition("@")
+    if not at or not local or not domain:
+        raise UnsafeHeader(field, raw, "adresse e-mail invalide")
+    if not domain.isascii():
+        domain = _idna(field, raw, domain)
+    if not local.isascii():
+        raise UnsafeHeader(field, raw, "caractères non ASCII avant @ (non pris en charge)")
+    if not (LOCAL_PART.fullmatch(local) and DOMAIN.fullmatch(domain)):
+        raise UnsafeHeader(field, raw, "une seule adresse de la forme nom@domaine.fr attendue")
+    if ENCODED_WORD.search(name):
+        name = ""
+    return Address(display_name=name, username=local, domain=domain)
+
+
+def _idna(field: str, raw: str, domain: str) -> str:
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError as err:
+        raise UnsafeHeader(field, raw, "nom de domaine international invalide") from err
+
+
+def one_line(field: str, text: str) -> str:
+    """A rendered subject as one header line: whitespace runs (line breaks included) collapse
+    to one space; any other control character is refused."""
+    collapsed = " ".join(text.split())
+    return check_header_value(field, collapsed)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What does not change from one draft to the next in a run: sender, reply-to, date."""
+
+    sender: Mailbox
+    reply_to: Mailbox | None
+    date: dt.datetime
+
+
+def attachment(data: bytes, maintype: str, subtype: str, filename: str, **params: str) -> MIMEPart:
+    """A part built once per run and attached, as is, to every draft that needs it."""
+    part = MIMEPart(policy=POLICY)
+    part.set_content(data, maintype, subtype, filename=filename, params=params)
+    return part
+
+
+class DraftFactory:
+    """Serialises drafts that share an envelope and attachments.
+
+    Everything constant is folded and encoded once, by the `email` package: the `From`,
+    `Reply-To`, `Date` and MIME headers, each subject, the attachments (whole MIME parts).
+    Per draft remain the `To` line (from an `Address`, RFC 2047 by `email.utils.formataddr`
+    or the header registry), and the text (and HTML) part, quoted-printable when not plain
+    ASCII. The result is a standard RFC 5322 message with CRLF line ends; `parse` reads it
+    back with `policy.default`.
+    """
+
+    def __init__(self, envelope: Envelope, attachments: Sequence[MIMEPart] = ()) -> None:
+        # `=_` never occurs in quoted-printable or base64 text; the token is unguessable.
+        self.boundary = f"=_gt_{secrets.token_hex(12)}"
+        head = [fold_header("From", address("From", envelope.sender))]
+        if envelope.reply_to is not None:
+            head.append(fold_header("Reply-To", address("Reply-To", envelope.reply_to)))
+        self._head = b"".join(head)
+        self._tail_head = (
+            fold_header("Date", email.utils.format_datetime(envelope.date))
+            + fold_header("X-Unsent", "1")
+            + fold_header("MIME-Version", "1.0")
+        )
+        self._attachments = [part.as_bytes(policy=POLICY) for part in attachments]
+
+    def draft(self, to: Mailbox, subject: str, text: str, html: str | None = None) -> bytes:
+        """One draft to one person (exactly one address in `To`); raises `UnsafeHeader`."""
+        headers = [
+            self._head,
+            to_line(address("To", to)),
+            fold_header("Subject", one_line("Subject", subject)),
+            self._tail_head,
+        ]
+        body = self._text_part(text, "plain")
+        if html is not None:
+            body = self._multipart(
+                "alternative", f"{self.boundary}_alt", [body, self._text_part(html, "html")]
+            )
+        if self._attachments:
+            body = self._multipart("mixed", self.boundary, [body, *self._attachments])
+        return b"".join(headers) + body
+
+    def _text_part(self, text: str, subtype: str) -> bytes:
+        text = _lines(text)
+        plain = (
+            text.isascii() and self.boundary not in text and max(map(len, text.split("\n"))) <= 78
+        )
+        if plain:
+            encoding, payload = "7bit", text.replace("\n", CRLF)
+        else:
+            raw = text.encode("utf-8").decode("latin-1")
+            encoding, payload = "quoted-printable", body_encode(raw, maxlinelen=76, eol=CRLF)
+            payload = payload if payload.endswith(CRLF) else payload + CRLF
+        charset = "us-ascii" if text.isascii() else "utf-8"
+        return (
+            fold_header("Content-Type", f'text/{subtype}; charset="{charset}"')
+            + fold_header("Content-Transfer-Encoding", encoding)
+            + CRLF_B
+            + payload.encode("ascii")
+        )
+
+    def _multipart(self, subtype: str, boundary: str, parts: Sequence[bytes]) -> bytes:
+        delimiter = f"--{boundary}".encode("ascii")
+        # The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1), hence the
+        # extra one after each part, as the `email` generator writes it.
+        out = [fold_header("Content-Type", f'multipart/{subtype}; boundary="{boundary}"'), CRLF_B]
+        for index, part in enumerate(parts):
+            out += [CRLF_B if index else b"", delimiter, CRLF_B, part]
+        out += [CRLF_B, delimiter, b"--", CRLF_B]
+        return b"".join(out)
+
+
+CRLF = "\r\n"
+CRLF_B = b"\r\n"
+
+
+def fold_header(name: str, value: str | Address) -> bytes:
+    """`Name: value` folded by the `email` package (header registry, RFC 2047), memoised:
+    the same headers repeat in every draft of a run."""
+    key = (name.lower(), value if isinstance(value, str) else str(value))
+    folded = _FOLDED.get(key)
+    if folded is None:
+        if isinstance(value, str):
+            check_header_value(name, value)
+        folded = POLICY.fold_binary(name, POLICY.header_factory(name, value))
+        if len(_FOLDED) < 10_000:
+            _FOLDED[key] = folded
+    return folded
+
+
+def to_line(recipient: Address) -> bytes:
+    """The `To` line for one address: `email.utils.formataddr` when it fits on one line (the
+    common case, fast), the header registry's folding otherwise."""
+    value = email.utils.formataddr((recipient.display_name, recipient.addr_spec), charset="utf-8")
+    if len(value) <= 70 and value.isascii():
+        return f"To: {value}{CRLF}".encode("ascii")
+    return POLICY.fold_binary("To", POLICY.header_factory("To", recipient))
+
+
+def _lines(text: str) -> str:
+    """Line ends normalised; a body always ends with a newline."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text if text.endswith("\n") else text + "\n"
+
+
+def parse(data: bytes) -> EmailMessage:
+    """A draft read back as the mail client will (`policy.default`)."""
+    from email import policy
+    from email.parser import BytesParser
+
+    message = BytesParser(policy=policy.default).parsebytes(data)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+# -- output -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where a run writes: one `.eml` per draft in `folder`, and optionally one mbox file."""
+
+    folder: Path
+    mbox: Path | None = None
+    force: bool = False
+    add: bool = False  # --only-new: add files to an existing folder, replace nothing
+
+
+def check_output(output: Output, names: Iterable[str]) -> None:
+    """Refuse, before anything is rendered or written, to overwrite without `--force`."""
+    if output.mbox is not None and output.mbox.exists() and not output.force:
+        raise OutputExists(
+            f"{output.mbox} existe déjà",
+            "ajoutez --force pour le remplacer, ou choisissez un autre --mbox",
+        )
+    if not output.folder.exists() or output.force:
+        return
+    if not output.folder.is_dir():
+        raise OutputExists(
+            f"{output.folder} existe et n'est pas un dossier", "choisissez un autre --out"
+        )
+    if output.add:
+        clash = sorted(n for n in names if (output.folder / n).exists())
+        if clash:
+            raise OutputExists(
+                f"{output.folder} : {len(clash)} brouillon(s) existent déjà (par exemple {clash[0]})",
+                "ajoutez --force pour les remplacer",
+            )
+        return
+    if any(output.folder.iterdir()):
+        raise OutputExists(
+            f"le dossier {output.folder} existe déjà et n'est pas vide",
+            "ajoutez --force pour le remplacer, --only-new pour n'ajouter que les nouveaux, ou --out DOSSIER",
+        )
+
+
+def write_output(output: Output, files: Sequence[tuple[str, bytes]]) -> None:
+    """Write every draft, all or nothing: into a hidden temporary folder next to the target,
+    then renamed into place (per file with `add`); the mbox through a temporary file too."""
+    try:
+        output.folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{output.folder.name}-", dir=output.folder.parent))
+        try:
+            for name, data in files:
+                (staging / name).write_bytes(data)
+            if output.mbox is not None:
+                _write_mbox(output.mbox, (data for _name, data in files))
+            _move_into_place(staging, output)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except OSError as err:
+        raise OutputFailed(
+            f"écriture impossible dans {output.folder} : {err.strerror or err}",
+            "vérifiez les droits du dossier ; aucun brouillon partiel n'a été laissé",
+        ) from err
+
+
+def _move_into_place(staging: Path, output: Output) -> None:
+    folder = output.folder
+    if output.add and folder.is_dir():
+        for item in staging.iterdir():
+            os.replace(item, folder / item.name)
+        return
+    if folder.exists():
+        old = folder.with_name(f".{folder.name}-ancien-{secrets.token_hex(4)}")
+        os.replace(folder, old)
+        os.replace(staging, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, folder)
+
+
+def _write_mbox(path: Path, messages: Iterable[bytes]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    os.close(handle)
+    os.unlink(temp)  # mailbox.mbox creates it
+    try:
+        box = mailbox.mbox(temp, create=True)
+        try:
+            for data in messages:
+                box.add(data)
+            box.flush()
+        finally:
+            box.close()
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
