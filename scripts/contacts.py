@@ -280,7 +280,9 @@ def _steps(registry: Registry, criteria: Criteria, eligibility: Eligibility | No
     steps: list[Step] = []
     if criteria.meeting is not None:
         meeting = registry.meetings[criteria.meeting]
-        steps.append((f"non invitées à {meeting.id}", lambda p: is_invited(registry, meeting, p)))
+        steps.append(
+            (f"non invitée{{s}} à {meeting.id}", lambda p: is_invited(registry, meeting, p))
+        )
     if criteria.groups:
         wanted = set(criteria.groups)
         steps.append(
@@ -304,11 +306,11 @@ def _steps(registry: Registry, criteria: Criteria, eligibility: Eligibility | No
         statuses = eligibility.statuses
         steps.append(
             (
-                f"non actives sur la saison {eligibility.season.label}",
+                f"non active{{s}} sur la saison {eligibility.season.label}",
                 lambda p: p.id in statuses and statuses[p.id].active,
             )
         )
-    steps.append(("désinscrites", lambda p: not p.opted_out))
+    steps.append(("désinscrite{s}", lambda p: not p.opted_out))
     return steps
 
 
@@ -331,7 +333,8 @@ def select(
     for reason, keep in steps:
         kept = [p for p in people if keep(p)]
         if len(kept) < len(people):
-            left_out.append((reason, len(people) - len(kept)))
+            count = len(people) - len(kept)
+            left_out.append((reason.replace("{s}", "s" if count > 1 else ""), count))
         people = kept
     if criteria.active and eligibility is not None:
         people.sort(key=lambda p: (eligibility.statuses[p.id].rank or 0, p.sort_key))
@@ -340,9 +343,10 @@ def select(
 
 def summary(selection: Selection, written: int, unit: str = "personnes", where: str = "") -> str:
     """`12 personnes écrites dans ai.csv ; laissées de côté : 80 hors groupe(s) AI, 1 désinscrites.`"""
-    text = f"{written} {unit} écrite{'s' if written > 1 else ''}"
+    plural = "s" if written > 1 else ""
+    text = f"{written} {unit.rstrip('s')}{plural} écrite{plural}"
     if unit != "personnes":
-        text += f" ({len(selection.people)} personnes)"
+        text += f" ({len(selection.people)} personne{'s' if len(selection.people) > 1 else ''})"
     if where:
         text += f" dans {where}"
     if selection.left_out:

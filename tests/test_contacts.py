@@ -345,7 +345,7 @@ def test_opted_out_always_excluded_and_email_required_only_when_asked() -> None:
     assert [p.id for p in selection.people] == ["P1", "P2"]
     assert selection.left_out == (
         ("hors groupe(s) AI, FI", 1),
-        ("désinscrites", 1),
+        ("désinscrite", 1),
         ("sans e-mail valide", 1),
     )
 
@@ -740,7 +740,7 @@ def test_registered_in_gt_and_as_contact_lists(
 def test_help_lists_every_format(run_gt: Callable[..., Result]) -> None:
     text = run_gt("contacts", "--help").output
     for name in ("csv", "google", "outlook", "vcard", "emails", "forum", "emargement", "annuaire"):
-        assert re.search(rf"^\s+{name}\s", text, re.M), name
+        assert re.search(rf"^    {name} +\S", text, re.M), name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -805,3 +805,21 @@ def test_printable_pages_in_a_real_browser(
     text = pdf_text(tmp_path / "annuaire.pdf")
     for org in {demo.orgs[p["organisation"]]["name"] for p in demo.reachable()}:
         assert " ".join(org.split()) in text
+
+
+# ---------------------------------------------------------------------------------------------
+# The documentation's examples are true
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "contacts.md"
+
+
+def test_every_console_example_in_the_docs_is_what_the_command_prints(
+    run_gt: Callable[..., Result], demo_xlsx: Path
+) -> None:
+    examples = re.findall(r"```console\n\$ gt ([^\n]*)\n(.*?)```", DOCS.read_text("utf-8"), re.S)
+    assert len(examples) >= 6
+    for command, shown in examples:
+        result = run_gt("--sheet", demo_xlsx, *command.split())
+        assert result.exit_code == 0, command
+        printed = result.stdout_bytes.decode("utf-8-sig").replace("\r\n", "\n")
+        assert printed.rstrip("\n") == shown.rstrip("\n"), command

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import click
@@ -124,5 +125,5 @@ def contacts(
     click.secho(result.summary(str(out) if out else ""), fg="green", err=True)
 
 
-contacts.help = (contacts.help or "").replace("{formats}", FORMAT_HELP)
+contacts.help = inspect.cleandoc(contacts.help or "").replace("{formats}", FORMAT_HELP)
 main = standalone(contacts)
