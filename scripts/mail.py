@@ -45,6 +45,7 @@ EXPECTED_HEADERS = (
     "X-Unsent",
     "MIME-Version",
     "Content-Type",
+    "Content-Transfer-Encoding",  # a message without attachment is a single text part
 )
 
 

@@ -103,8 +103,8 @@ def draft_emails(
     audience = screen(mailing_people(registry, active_ids, hosts, group))
     if not audience.recipients and not audience.skipped:
         raise SelectionError(
-            f"personne à qui écrire pour « {template} » avec ces options",
-            "vérifiez --group, --active ou --to-hosts (et lancez « gt sync-eligibility »)",
+            f"aucun destinataire pour « {template} » avec ces options",
+            "vérifiez --group, --active ou --to-hosts, et --as-of (la saison)",
         )
     name = folder_name(f"{template}-{group}" if group else template)
     output = Output(out or config.drafts_dir / name, mbox, force)
