@@ -56,9 +56,10 @@ class _Row:
 
     def raw(self, key: str) -> Value:
         col = self.columns.get(key)
-        if col is None or col > len(self.cells):
+        try:
+            return None if col is None else self.cells[col - 1]
+        except IndexError:  # Google omits trailing empty cells
             return None
-        return self.cells[col - 1]
 
     def text(self, key: str) -> str:
         return parsing.text(self.raw(key))
@@ -67,7 +68,7 @@ class _Row:
         return Location(self.tab, self.number, self.columns.get(key))
 
     def source(self) -> RowSource:
-        return RowSource(self.tab, self.number, dict(self.columns))
+        return RowSource(self.tab, self.number, self.columns)  # one shared dict per tab
 
 
 class _Loader:
@@ -101,7 +102,7 @@ class _Loader:
                 Problem(Location(spec.name), "missing_tab", f"onglet « {spec.name} » introuvable", hint.strip())
             )
             return None
-        header_index = next((i for i, r in enumerate(rows) if any(parsing.text(v) for v in r)), None)
+        header_index = next((i for i, r in enumerate(rows) if not _blank(r)), None)
         if header_index is None:
             self.fatal.append(
                 Problem(Location(spec.name, 1), "missing_header", "onglet vide : ligne d'en-têtes absente", "lancez « gt init » pour créer les en-têtes")
@@ -113,7 +114,7 @@ class _Loader:
         return [
             _Row(spec.name, i + 1, row, columns)
             for i, row in enumerate(rows[header_index + 1 :], start=header_index + 1)
-            if any(parsing.text(v) for v in row)
+            if not _blank(row)
         ]
 
     def columns(self, spec: TabSpec, header: list[Value], header_row: int) -> dict[str, int] | None:
@@ -331,24 +332,30 @@ class _Loader:
             )
 
     def attendance(self, rows: list[_Row]) -> None:
+        # The largest tab (100k rows at 10k people): cells are read by index, not by name.
         people = self.registry.people
-        by_email = {parsing.email_key(p.email): p.id for p in people.values() if p.email}
-        by_id = {pid.casefold(): pid for pid in people}
+        by_ref = {parsing.email_key(p.email): p.id for p in people.values() if p.email}
+        by_ref.update({pid.casefold(): pid for pid in people})
         meetings = self.registry.meetings
         meetings_ci = {mid.casefold(): mid for mid in meetings}
+        columns = rows[0].columns if rows else {}
+        at = {key: columns[key] - 1 if key in columns else 10**6 for key in ("meeting", "person", "status", "comment")}
+        i_meeting, i_person, i_status, i_comment = at["meeting"], at["person"], at["status"], at["comment"]
+        text, append = parsing.text, self.registry.attendance.append
         for row in rows:
-            meeting_ref = row.text("meeting")
+            cells, size = row.cells, len(row.cells)
+            meeting_ref = text(cells[i_meeting]) if i_meeting < size else ""
             meeting_id = meetings_ci.get(meeting_ref.casefold())
             if meeting_id is None:
                 self.report(row.at("meeting"), "unknown_meeting", f"réunion inconnue « {meeting_ref} »", parsing.did_you_mean(meeting_ref, meetings) or "ajoutez-la dans l'onglet Réunions")
                 continue
-            person_ref = row.text("person")
-            person_id = by_id.get(person_ref.casefold()) or by_email.get(parsing.email_key(person_ref))
+            person_ref = text(cells[i_person]) if i_person < size else ""
+            person_id = by_ref.get(person_ref.casefold())
             if person_id is None:
                 self.report(row.at("person"), "unknown_person", f"personne inconnue « {person_ref} »", parsing.did_you_mean(person_ref, people) or "ajoutez-la dans l'onglet Personnes")
                 continue
             try:
-                state = parsing.status(row.raw("status"))
+                state = parsing.status(cells[i_status] if i_status < size else None)
             except ValueError as err:
                 self.report(row.at("status"), "bad_status", str(err))
                 continue
@@ -356,9 +363,8 @@ class _Loader:
             if state == PRESENT and when is not None and when > self.today:
                 self.report(row.at("meeting"), "future_attendance", f"présence à la réunion {meeting_id} datée du {when:%d/%m/%Y}, dans le futur", "vérifiez la date de la réunion ou la ligne de présence")
                 continue
-            self.registry.attendance.append(
-                Attendance(meeting_id, person_id, state, row.text("comment"), row.source())
-            )
+            comment = text(cells[i_comment]) if i_comment < size else ""
+            append(Attendance(meeting_id, person_id, state, comment, row.source()))
 
     def run(self) -> LoadResult:
         tabs = {key: self.rows(spec) for key, spec in self.config.staff_tabs.items()}
@@ -379,6 +385,11 @@ class _Loader:
         order = {spec.name: i for i, spec in enumerate(self.config.staff_tabs.values())}
         self.problems.sort(key=lambda p: (order.get(p.location.tab, 99), p.location.row or 0, p.location.column or 0))
         return LoadResult(self.registry, self.problems, self.fatal)
+
+
+def _blank(row: list[Value]) -> bool:
+    """A row with nothing but empty cells, spaces or unticked checkboxes (Google's FALSE)."""
+    return all(not value or (type(value) is str and value.isspace()) for value in row)
 
 
 @lru_cache(maxsize=65536)

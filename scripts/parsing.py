@@ -45,6 +45,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 def text(value: Value) -> str:
     """A cell as text, trimmed. Numbers never become `1e+20` or `612345678.0`."""
+    if type(value) is str:  # the hot path: most cells are text
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):

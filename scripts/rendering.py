@@ -80,12 +80,14 @@ def render(template: Template, context: Mapping[str, Any], who: str = "") -> str
 
 
 def _template_line(err: BaseException, template: Template) -> int | None:
-    """The template line of the innermost traceback frame that belongs to the template."""
+    """The template line of the innermost traceback frame that belongs to the template.
+
+    Jinja has already rewritten those frames so that their line numbers are the template's."""
     tb = err.__traceback__
     line = None
     filename = template.filename
     while tb is not None:
         if filename and tb.tb_frame.f_code.co_filename == filename:
-            line = template.get_corresponding_lineno(tb.tb_lineno)
+            line = tb.tb_lineno
         tb = tb.tb_next
     return line

@@ -661,10 +661,6 @@ def test_template_error_names_file_and_person(
     assert not (tmp_path / "x.txt").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rendering._template_line maps Jinja's already-rewritten template line again (reports ligne 1)",
-)
 def test_template_error_names_the_right_line(
     run: Callable[..., Result], small_xlsx: Path, tmp_path: Path
 ) -> None:
