@@ -14,6 +14,7 @@ once and attached to every message.
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 import email.utils
 import mailbox
@@ -27,7 +28,6 @@ from dataclasses import dataclass
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage, MIMEPart
 from email.policy import EmailPolicy
-from email.quoprimime import body_encode
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ from .errors import RegistryError
 
 # C0, DEL, C1, and the Unicode line/paragraph separators: never allowed in a header value.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u0085]")
+# Text that cannot go out as 7bit: control characters, or a line longer than 78 characters.
+RAW_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]|[^\n]{79}")
 ENCODED_WORD = re.compile(r"=\?", re.ASCII)
 EXPECTED_HEADERS = (
     "From",
@@ -212,21 +214,18 @@ class DraftFactory:
 
     def _text_part(self, text: str, subtype: str) -> bytes:
         text = _lines(text)
-        plain = (
-            text.isascii() and self.boundary not in text and max(map(len, text.split("\n"))) <= 78
-        )
-        if plain:
-            encoding, payload = "7bit", text.replace("\n", CRLF)
-        else:
-            raw = text.encode("utf-8").decode("latin-1")
-            encoding, payload = "quoted-printable", body_encode(raw, maxlinelen=76, eol=CRLF)
-            payload = payload if payload.endswith(CRLF) else payload + CRLF
+        data = text.encode("utf-8").replace(b"\n", CRLF_B)
+        if text.isascii() and not RAW_UNSAFE.search(text) and self.boundary not in text:
+            encoding, payload = "7bit", data
+        else:  # quoted-printable, by the C encoder the `email` package itself relies on
+            encoding, payload = "quoted-printable", binascii.b2a_qp(data, istext=True)
+            payload = payload if payload.endswith(CRLF_B) else payload + CRLF_B
         charset = "us-ascii" if text.isascii() else "utf-8"
         return (
             fold_header("Content-Type", f'text/{subtype}; charset="{charset}"')
             + fold_header("Content-Transfer-Encoding", encoding)
             + CRLF_B
-            + payload.encode("ascii")
+            + payload
         )
 
     def _multipart(self, subtype: str, boundary: str, parts: Sequence[bytes]) -> bytes:
@@ -331,8 +330,7 @@ def write_output(output: Output, files: Sequence[tuple[str, bytes]]) -> None:
         output.folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{output.folder.name}-", dir=output.folder.parent))
         try:
-            for name, data in files:
-                (staging / name).write_bytes(data)
+            _write_files(staging, files)
             if output.mbox is not None:
                 _write_mbox(output.mbox, (data for _name, data in files))
             _move_into_place(staging, output)
@@ -343,6 +341,27 @@ def write_output(output: Output, files: Sequence[tuple[str, bytes]]) -> None:
             f"écriture impossible dans {output.folder} : {err.strerror or err}",
             "vérifiez les droits du dossier ; aucun brouillon partiel n'a été laissé",
         ) from err
+
+
+def _write_files(folder: Path, files: Sequence[tuple[str, bytes]]) -> None:
+    """Plain `os` calls relative to the folder: thousands of small files, no buffering layer."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    folder_fd = os.open(folder, os.O_RDONLY) if os.open in os.supports_dir_fd else None
+    try:
+        for name, data in files:
+            if folder_fd is None:
+                fd = os.open(folder / name, flags, 0o644)
+            else:
+                fd = os.open(name, flags, 0o644, dir_fd=folder_fd)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+    finally:
+        if folder_fd is not None:
+            os.close(folder_fd)
 
 
 def _move_into_place(staging: Path, output: Output) -> None:
