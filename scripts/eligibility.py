@@ -14,11 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .config import Config
 from .errors import ConfigError
-from .model import PRESENT, Meeting, Organisation, Person, Registry
+from .model import OVERRIDE_ACTIVE, PRESENT, Meeting, Organisation, Person, Registry
 from .parsing import fold
 
 
@@ -103,28 +104,44 @@ class Eligibility:
     today: dt.date
     statuses: dict[str, PersonStatus] = field(default_factory=dict)
     organisations: list[OrganisationSummary] = field(default_factory=list)
+    # Person IDs in `ranked()` order, computed once by `compute_eligibility` (sorting 10k
+    # people by folded name is the costly part); recomputed when `statuses` was built by hand.
+    order: list[str] = field(default_factory=list, repr=False)
 
     def ranked(self) -> list[PersonStatus]:
         """Active members by rank, then everyone else by name."""
-        return sorted(
-            self.statuses.values(), key=lambda s: (s.rank is None, s.rank or 0, s.person.sort_key)
-        )
+        if len(self.order) != len(self.statuses):
+            self.order = [s.person.id for s in sorted(self.statuses.values(), key=_ranked_key)]
+        return [self.statuses[pid] for pid in self.order]
 
     def active(self) -> list[PersonStatus]:
         return [s for s in self.ranked() if s.active]
+
+
+def _ranked_key(status: PersonStatus) -> tuple[bool, int, tuple[str, str, str]]:
+    return (status.rank is None, status.rank or 0, status.person.sort_key)
 
 
 def meeting_label(meeting: Meeting) -> str:
     return meeting.group or meeting.type
 
 
-def explain(person: Person, meetings: tuple[Meeting, ...]) -> str:
-    """`3 réunions : AI 14/01, FI 03/03, Lancement 19/11` (+ the override and its reason)."""
-    parts = sorted((meeting_label(m), m.date or dt.date.min) for m in meetings)
+Tag = tuple[str, dt.date, str]  # (label, date, "AI 14/01"): how a meeting is cited in the why
+
+
+def meeting_tag(meeting: Meeting) -> Tag:
+    day = meeting.date or dt.date.min
+    return (meeting_label(meeting), day, f"{meeting_label(meeting)} {day:%d/%m}")
+
+
+def explain(
+    person: Person, meetings: tuple[Meeting, ...], tags: Mapping[str, Tag] | None = None
+) -> str:
+    """`3 réunions : AI 14/01, FI 03/03, Lancement 19/11` (+ the override and its reason).
+    `tags`: each meeting's tag by ID, computed once per run (formatting dates is not free)."""
+    parts = sorted(tags[m.id] if tags else meeting_tag(m) for m in meetings)
     count = f"{len(meetings)} réunion{'s' if len(meetings) > 1 else ''}"
-    text = count + (
-        " : " + ", ".join(f"{label} {day:%d/%m}" for label, day in parts) if parts else ""
-    )
+    text = count + (" : " + ", ".join(tag for _label, _day, tag in parts) if parts else "")
     if person.override:
         text += f" — dérogation : {person.override}" + (
             f" ({person.notes})" if person.notes else ""
@@ -132,11 +149,11 @@ def explain(person: Person, meetings: tuple[Meeting, ...]) -> str:
     return text
 
 
-def counted_meetings(
+def counted_in(
     registry: Registry, config: Config, season: Season, today: dt.date
-) -> dict[str, list[Meeting]]:
-    """Per person ID, the distinct counted meetings of the season at which they were present."""
-    counted = {
+) -> dict[str, Meeting]:
+    """The meetings that count: a counted type, dated inside the season and not after today."""
+    return {
         m.id: m
         for m in registry.meetings.values()
         if m.type in config.counted_types
@@ -144,12 +161,24 @@ def counted_meetings(
         and m.date in season
         and m.date <= today
     }
-    seen: dict[str, dict[str, Meeting]] = defaultdict(dict)
+
+
+def counted_meetings(
+    registry: Registry, config: Config, season: Season, today: dt.date
+) -> dict[str, list[Meeting]]:
+    """Per person ID, the distinct counted meetings of the season at which they were present,
+    by date (then ID)."""
+    counted = counted_in(registry, config, season, today)
+    position = {mid: i for i, mid in enumerate(sorted(counted, key=lambda i: (counted[i].date, i)))}
+    people = registry.people
+    seen: dict[str, set[str]] = defaultdict(set)
     for row in registry.attendance:
-        meeting = counted.get(row.meeting_id)
-        if meeting is not None and row.status == PRESENT and row.person_id in registry.people:
-            seen[row.person_id][meeting.id] = meeting
-    return {pid: sorted(ms.values(), key=lambda m: (m.date, m.id)) for pid, ms in seen.items()}
+        if row.status == PRESENT and row.meeting_id in position and row.person_id in people:
+            seen[row.person_id].add(row.meeting_id)
+    return {
+        pid: [counted[mid] for mid in sorted(ids, key=position.__getitem__)]
+        for pid, ids in seen.items()
+    }
 
 
 def compute_eligibility(
@@ -159,31 +188,33 @@ def compute_eligibility(
     season in force on `today`)."""
     season = season or season_for(today, config.season_first_month, config.season_last_month)
     attended = counted_meetings(registry, config, season, today)
+    tags = {mid: meeting_tag(m) for mid, m in counted_in(registry, config, season, today).items()}
     threshold = config.active_threshold
-    statuses: dict[str, PersonStatus] = {}
+    names = {pid: person.sort_key for pid, person in registry.people.items()}
+    facts = {}  # person ID → (meetings, computed, active, since)
     for person in registry.people.values():
         meetings = tuple(attended.get(person.id, ()))
         computed = len(meetings) >= threshold
-        active = computed if person.override is None else person.override == "actif"
-        since = meetings[threshold - 1].date if computed else None
-        statuses[person.id] = PersonStatus(
-            person, meetings, computed, active, since, None, explain(person, meetings)
+        active = computed if person.override is None else person.override == OVERRIDE_ACTIVE
+        facts[person.id] = (
+            meetings,
+            computed,
+            active,
+            meetings[threshold - 1].date if computed else None,
         )
     ordered = sorted(
-        (s for s in statuses.values() if s.active),
-        key=lambda s: (-s.count, s.active_since or dt.date.max, s.person.sort_key),
+        (pid for pid, fact in facts.items() if fact[2]),
+        key=lambda pid: (-len(facts[pid][0]), facts[pid][3] or dt.date.max, names[pid]),
     )
-    for rank, status in enumerate(ordered, start=1):
-        statuses[status.person.id] = _with_rank(status, rank)
-    result = Eligibility(season, today, statuses)
+    ranks = {pid: rank for rank, pid in enumerate(ordered, start=1)}
+    statuses = {
+        pid: PersonStatus(person, *facts[pid], ranks.get(pid), explain(person, facts[pid][0], tags))
+        for pid, person in registry.people.items()
+    }
+    others = sorted((pid for pid in statuses if pid not in ranks), key=names.__getitem__)
+    result = Eligibility(season, today, statuses, order=[*ordered, *others])
     result.organisations = summarise_organisations(registry, result, attended)
     return result
-
-
-def _with_rank(status: PersonStatus, rank: int) -> PersonStatus:
-    from dataclasses import replace
-
-    return replace(status, rank=rank)
 
 
 def summarise_organisations(
