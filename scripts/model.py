@@ -10,8 +10,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl.utils.cell import get_column_letter
-
 # A cell value as backends return it: text, numbers, booleans, dates/times, or empty.
 Value = str | int | float | bool | dt.datetime | dt.date | dt.time | None
 Rows = list[list[Value]]
@@ -33,6 +31,15 @@ LANGUAGES = ("fr", "en", "es", "pt")
 OVERRIDE_ACTIVE, OVERRIDE_INACTIVE = "actif", "inactif"
 
 
+def column_letter(column: int) -> str:
+    """1 → A, 27 → AA (by hand: importing openpyxl for this would cost every run 0.4 s)."""
+    letters = ""
+    while column > 0:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def quote_tab(tab: str) -> str:
     """A tab name as written in an A1 range for the Sheets API (`'My tab'`, `Sheet1`)."""
     if tab.replace("_", "").isalnum() and tab.isascii():
@@ -52,10 +59,10 @@ class Location:
     def ref(self) -> str:
         """A1 reference for messages: `Présences!B17`, `Présences!17`, or `Présences`."""
         if self.row is None:
-            return self.tab if self.column is None else f"{self.tab}!{get_column_letter(self.column)}"
+            return self.tab if self.column is None else f"{self.tab}!{column_letter(self.column)}"
         if self.column is None:
             return f"{self.tab}!{self.row}"
-        return f"{self.tab}!{get_column_letter(self.column)}{self.row}"
+        return f"{self.tab}!{column_letter(self.column)}{self.row}"
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,7 @@ class Problem:
         return {
             "tab": self.location.tab,
             "row": self.location.row,
-            "column": None if self.location.column is None else get_column_letter(self.location.column),
+            "column": None if self.location.column is None else column_letter(self.location.column),
             "cell": self.location.ref,
             "code": self.code,
             "message": self.message,

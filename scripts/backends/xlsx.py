@@ -142,8 +142,8 @@ class WorkbookBackend:
             _decorate(sheet, tab)
         rows = (data or {}).get(tab.name)
         if rows and (force or sheet.max_row <= 1):
-            for row in rows[1:]:
-                _append(sheet, row)
+            for number, row in enumerate(rows[1:], start=sheet.max_row + 1):
+                _append(sheet, row, number)
             report.filled_tabs.append(tab.name)
 
 
@@ -164,13 +164,13 @@ def _cell_text(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _append(sheet: Worksheet, row: list[Value]) -> None:
-    """Append values, never formulas (the same as RAW on Google Sheets): a text starting
-    with `=` stays text."""
+def _append(sheet: Worksheet, row: list[Value], number: int) -> None:
+    """Append values as row `number`, never formulas (the same as RAW on Google Sheets): a
+    text starting with `=` stays text."""
     sheet.append(row)
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith("="):
-            cell.data_type = "s"
+    for column, value in enumerate(row, start=1):
+        if isinstance(value, str) and value.startswith("="):
+            sheet.cell(row=number, column=column).data_type = "s"
 
 
 def _replace_sheet(book: Workbook, name: str, rows: Rows) -> None:
@@ -180,8 +180,8 @@ def _replace_sheet(book: Workbook, name: str, rows: Rows) -> None:
     if name in book.sheetnames:
         book.remove(book[name])
     sheet = book.create_sheet(name, index)
-    for row in rows:
-        _append(sheet, row)
+    for number, row in enumerate(rows, start=1):
+        _append(sheet, row, number)
     for cell in sheet[1] if rows else ():
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"

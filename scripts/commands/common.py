@@ -113,6 +113,9 @@ def guarded(ctx: click.Context, call: Callable[[], Any]) -> Any:
         ctx.exit(err.exit_code)
     except (click.exceptions.Exit, click.ClickException, click.Abort):
         raise
+    except BrokenPipeError:  # `gt contacts | head`: the reader left, nothing to report
+        sys.stderr.close()
+        ctx.exit(0)
     except KeyboardInterrupt:
         click.echo("Interrompu : rien n'a été écrit.", err=True)
         ctx.exit(EXIT_FAILED)
