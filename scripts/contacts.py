@@ -26,11 +26,11 @@ from typing import Any
 from babel.dates import format_date
 from jinja2 import Template
 
+from .audience import is_invited
 from .eligibility import Eligibility, Season
 from .errors import ConfigError, SelectionError, TemplateFailure
 from .model import (
     EVENING,
-    GROUP_MEETING_TYPES,
     LAUNCH,
     ORGANISATION_TYPES,
     Meeting,
@@ -248,18 +248,6 @@ def resolve(registry: Registry, criteria: Criteria) -> Criteria:
     if meeting is not None:
         meeting = _resolve_one(meeting, list(registry.meetings), "réunion", "--meeting", "inconnue")
     return Criteria(groups, criteria.active, types, country, meeting)
-
-
-def is_invited(registry: Registry, meeting: Meeting, person: Person) -> bool:
-    """The contract's "Who is invited", opt-out aside (`meeting_audience` applies it)."""
-    if meeting.type in GROUP_MEETING_TYPES:
-        return meeting.group is not None and meeting.group in person.groups
-    if meeting.type == LAUNCH:
-        return bool(person.groups)
-    if meeting.type == EVENING:
-        org = registry.organisation_of(person)
-        return bool(person.groups) or (org is not None and (org.partner or org.forum_coorganiser))
-    return False
 
 
 def meeting_audience(registry: Registry, meeting: Meeting) -> list[Person]:

@@ -24,6 +24,7 @@ from typing import Any
 from jinja2 import Template
 
 from . import i18n
+from .audience import is_invited
 from .config import Config
 from .errors import SelectionError, TemplateFailure
 from .journal import JournalEntry
@@ -78,19 +79,10 @@ def invited(registry: Registry, meeting: Meeting) -> list[Person]:
                 f"{where} : {meeting.type} {meeting.id} sans groupe connu",
                 "indiquez le code du groupe dans l'onglet Réunions",
             )
-        chosen = [p for p in people if meeting.group in p.groups]
-    elif meeting.type == LAUNCH:
-        chosen = [p for p in people if p.groups]
-    elif meeting.type == EVENING:
-        chosen = [p for p in people if p.groups or _partner_contact(registry, p)]
-    else:
+    elif meeting.type not in (LAUNCH, EVENING):
         raise SelectionError(f"type de réunion « {meeting.type} » inconnu pour {meeting.id}")
+    chosen = [p for p in people if is_invited(registry, meeting, p)]
     return sorted(chosen, key=lambda p: p.sort_key)
-
-
-def _partner_contact(registry: Registry, person: Person) -> bool:
-    org = registry.organisation_of(person)
-    return org is not None and (org.partner or org.forum_coorganiser)
 
 
 @dataclass(frozen=True)

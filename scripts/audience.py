@@ -1,0 +1,29 @@
+"""Who is invited to a meeting: the contract's rule, in one place (drafts, sign-in sheets).
+
+- Réunion, Petit-déjeuner: the members of the meeting's group;
+- Lancement: every person who is a member of at least one group;
+- Soirée: every group member, plus every person of a partner organisation or of a Forum
+  co-organiser.
+Opt-outs and invalid addresses are screened by the callers, each in its own way (a sign-in
+sheet keeps someone without an e-mail; a draft cannot).
+"""
+
+from __future__ import annotations
+
+from .model import EVENING, GROUP_MEETING_TYPES, LAUNCH, Meeting, Person, Registry
+
+
+def partner_contact(registry: Registry, person: Person) -> bool:
+    org = registry.organisation_of(person)
+    return org is not None and (org.partner or org.forum_coorganiser)
+
+
+def is_invited(registry: Registry, meeting: Meeting, person: Person) -> bool:
+    """The contract's "Who is invited", opt-out aside."""
+    if meeting.type in GROUP_MEETING_TYPES:
+        return meeting.group is not None and meeting.group in person.groups
+    if meeting.type == LAUNCH:
+        return bool(person.groups)
+    if meeting.type == EVENING:
+        return bool(person.groups) or partner_contact(registry, person)
+    return False
