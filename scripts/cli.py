@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 
 from . import __version__
-from .commands.check import check
 from .commands.common import CONTEXT_SETTINGS, EXIT_CODES_HELP, guarded, registry_options
-from .commands.init import init
+
+# Each command's module is imported only when that command runs (or for `--help`): a
+# `gt check` does not pay for Babel, icalendar or the e-mail machinery.
+COMMANDS = {
+    "init": "init:init",
+    "check": "check:check",
+    "sync-eligibility": "sync_eligibility:sync_eligibility",
+    "draft-invitations": "draft_invitations:draft_invitations",
+    "draft-emails": "draft_emails:draft_emails",
+    "contacts": "contacts:contacts",
+}
 
 
 class GtGroup(click.Group):
+    """The `gt` group: lazily loaded subcommands, project errors turned into exit codes."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[cmd_name].split(":")
+        command = getattr(importlib.import_module(f"{__package__}.commands.{module}"), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
     def invoke(self, ctx: click.Context) -> Any:
         return guarded(ctx, lambda: super(GtGroup, self).invoke(ctx))
 
@@ -34,30 +57,6 @@ def gt() -> None:
       gt --as-of 2020-06-15 sync-eligibility --dry-run
       gt --sheet https://docs.google.com/spreadsheets/d/CLE/edit check
     """
-
-
-def _register() -> None:
-    gt.add_command(init)
-    gt.add_command(check)
-    # Commands of later modules register themselves here when present.
-    import importlib
-
-    for module, name in (
-        ("sync_eligibility", "sync_eligibility"),
-        ("draft_invitations", "draft_invitations"),
-        ("draft_emails", "draft_emails"),
-        ("contacts", "contacts"),
-    ):
-        try:
-            mod = importlib.import_module(f".commands.{module}", __package__)
-        except ModuleNotFoundError as err:
-            if err.name != f"{__package__}.commands.{module}":
-                raise
-            continue
-        gt.add_command(getattr(mod, name))
-
-
-_register()
 
 
 def main() -> None:
