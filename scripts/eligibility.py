@@ -110,7 +110,7 @@ class Eligibility:
 
     def ranked(self) -> list[PersonStatus]:
         """Active members by rank, then everyone else by name."""
-        if len(self.order) != len(self.statuses):
+        if len(self.order) != len(self.statuses) or any(p not in self.statuses for p in self.order):
             self.order = [s.person.id for s in sorted(self.statuses.values(), key=_ranked_key)]
         return [self.statuses[pid] for pid in self.order]
 

@@ -284,7 +284,10 @@ def test_ranks_are_one_to_n_in_rule_order(reg: Registry) -> None:
     from scripts.config import load_config
 
     config = load_config(None, environ={})
-    active = compute_eligibility(reg, config, DEMO_TODAY).active()
+    elig = compute_eligibility(reg, config, DEMO_TODAY)
+    active = elig.active()
+    # The order cached by compute_eligibility is the one ranked() would sort afresh.
+    assert elig.ranked() == dataclasses.replace(elig, order=[]).ranked()
     assert [s.rank for s in active] == list(range(1, len(active) + 1))
     keys = [(-s.count, s.active_since or dt.date.max, s.person.sort_key) for s in active]
     assert keys == sorted(keys)
