@@ -703,11 +703,12 @@ def mailing_people(
     registry: Registry, active_ids: set[str] | None, hosts: set[str] | None, group: str | None
 ) -> list[Person]:
     """Group members (of `group`, or of any group); with `hosts`, every contact of those
-    organisations instead; with `active_ids`, only active members. Sorted by name."""
+    organisations instead; with `active_ids`, the active members (a person active through
+    attendance or an override is one, in a group or not). Sorted by name."""
     people: Iterable[Person] = registry.people.values()
     if hosts is not None:
         people = [p for p in people if p.organisation_id in hosts]
-    else:
+    elif active_ids is None:
         people = [p for p in people if p.groups]
     if group:
         people = [p for p in people if group in p.groups]

@@ -106,19 +106,20 @@ class _Loader:
         header_index = next((i for i, r in enumerate(rows) if not _blank(r)), None)
         if header_index is None:
             self.fatal.append(
-                Problem(Location(spec.name, 1), "missing_header", "onglet vide : ligne d'en-têtes absente", "lancez « gt init » pour créer les en-têtes")
+                Problem(Location(self.snapshot.real_name(spec.name), 1, 1), "missing_header", "onglet vide : ligne d'en-têtes absente", "lancez « gt init » pour créer les en-têtes")
             )
             return None
-        columns = self.columns(spec, rows[header_index], header_index + 1)
+        tab = self.snapshot.real_name(spec.name)
+        columns = self.columns(spec, tab, rows[header_index], header_index + 1)
         if columns is None:
             return None
         return [
-            _Row(spec.name, i + 1, row, columns)
+            _Row(tab, i + 1, row, columns)
             for i, row in enumerate(rows[header_index + 1 :], start=header_index + 1)
             if not _blank(row)
         ]
 
-    def columns(self, spec: TabSpec, header: list[Value], header_row: int) -> dict[str, int] | None:
+    def columns(self, spec: TabSpec, tab: str, header: list[Value], header_row: int) -> dict[str, int] | None:
         by_name: dict[str, int] = {}
         for col, value in enumerate(header, start=1):
             by_name.setdefault(parsing.normalise_header(parsing.text(value)), col)
@@ -129,16 +130,17 @@ class _Loader:
                 if col is not None and col not in found.values():
                     found[f.key] = col
                     break
-        unused = [parsing.text(v) for i, v in enumerate(header, 1) if i not in found.values() and parsing.text(v)]
+        unused = {parsing.text(v): i for i, v in enumerate(header, 1) if i not in found.values() and parsing.text(v)}
+        next_free = max((i for i, v in enumerate(header, 1) if parsing.text(v)), default=0) + 1
         ok = True
         for f in spec.fields:
             if f.required and f.key not in found:
                 ok = False
                 near = parsing.closest(f.header, unused, cutoff=0.5)
-                hint = f"vouliez-vous dire « {near} » ?" if near else f"ajoutez une colonne « {f.header} » en ligne {header_row}"
-                self.fatal.append(
-                    Problem(Location(spec.name, header_row), "missing_header", f"colonne obligatoire « {f.header} » introuvable", hint)
-                )
+                # Point at the near-miss header to rename, or at the first free cell of the row.
+                where = Location(tab, header_row, unused[near] if near else next_free)
+                hint = f"vouliez-vous dire « {near} » ? Renommez cet en-tête" if near else f"ajoutez une colonne « {f.header} » en ligne {header_row}"
+                self.fatal.append(Problem(where, "missing_header", f"colonne obligatoire « {f.header} » introuvable", hint))
         return found if ok else None
 
     def check_text(self, row: _Row, key: str, what: str) -> str:
@@ -248,7 +250,7 @@ class _Loader:
             if known.casefold() == code.casefold():
                 return known
         hint = parsing.did_you_mean(code, self.registry.groups)
-        self.report(row.at("group" if row.tab == self.config.tab("meetings") else "groups"), "unknown_group", f"groupe inconnu « {code} »", hint or "codes connus : " + ", ".join(self.registry.groups))
+        self.report(row.at("group" if "group" in row.columns else "groups"), "unknown_group", f"groupe inconnu « {code} »", hint or "codes connus : " + ", ".join(self.registry.groups))
         return None
 
     def people(self, rows: list[_Row]) -> None:

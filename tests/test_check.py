@@ -97,7 +97,27 @@ def test_missing_tab_and_header_exit_3_with_suggestions(run_gt: Callable[..., Re
     result = run_gt("--sheet", make_workbook(tabs), "check")
     assert result.exit_code == 3
     assert "Présences : onglet « Présences » introuvable (vouliez-vous dire « Presence » ?" in result.stdout
-    assert "Personnes!1 : colonne obligatoire « E-mail » introuvable (vouliez-vous dire « Emial » ?)" in result.stdout
+    assert "Personnes!D1 : colonne obligatoire « E-mail » introuvable (vouliez-vous dire « Emial » ? Renommez cet en-tête)" in result.stdout
+
+
+def test_missing_header_without_a_near_miss_points_at_the_first_free_cell(run_gt: Callable[..., Result], make_workbook: Callable[..., Path]) -> None:
+    tabs = small_registry()
+    tabs["Réunions"] = [[c for c in row if c != "Date"] for row in tabs["Réunions"]]
+    tabs["Réunions"][0] = ["ID", "Type", "Groupe"]
+    result = run_gt("--sheet", make_workbook(tabs), "check", "--json")
+    assert result.exit_code == 3
+    problem = json.loads(result.stdout)[0]
+    assert (problem["cell"], problem["code"]) == ("Réunions!D1", "missing_header")
+    assert problem["hint"] == "ajoutez une colonne « Date » en ligne 1"
+
+
+def test_a_tab_spelled_without_accents_is_found_and_cited_by_its_real_name(run_gt: Callable[..., Result], make_workbook: Callable[..., Path]) -> None:
+    tabs = small_registry()
+    tabs["presences "] = tabs.pop("Présences")
+    tabs["presences "].append(["R-L", "P-99", "présent", ""])
+    result = run_gt("--sheet", make_workbook(tabs), *AS_OF, "check")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("presences !B13 : personne inconnue « P-99 »")
 
 
 def test_headers_match_loosely_with_aliases_extra_columns_and_blank_rows(run_gt: Callable[..., Result], make_workbook: Callable[..., Path]) -> None:

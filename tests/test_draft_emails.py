@@ -30,7 +30,7 @@ def test_active_member_notice_goes_to_active_members_only(
     expected = {
         s.person.email
         for s in eligibility.active()
-        if s.person.groups and not s.person.opted_out and s.person.email_valid
+        if not s.person.opted_out and s.person.email_valid
     }
     drafts = drafts_in(out)
     assert {recipient(m) for m in drafts.values()} == expected
@@ -104,9 +104,10 @@ def test_small_registry_active_notice(run_gt: Run, small_xlsx: Path, tmp_path: P
     )
     assert result.exit_code == 0, result.output
     # Anne (3 meetings) and Chloé (2) are active members of a group; Emma is active by
-    # override but in no group; Farid is inactive by override; David opted out.
+    # override, in no group: she is an active member all the same; Farid is inactive by
+    # override; David opted out.
     drafts = {recipient(m): m for m in drafts_in(out).values()}
-    assert set(drafts) == {"anne@alpha.org", "chloe@gamma.ma"}
+    assert set(drafts) == {"anne@alpha.org", "chloe@gamma.ma", "emma@beta.com"}
     text = drafts["anne@alpha.org"].get_body(("plain",)).get_content()
     assert "Vous avez participé à 3 réunions" in text
     assert "GT Action internationale, 14 janvier 2020" in text

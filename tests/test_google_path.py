@@ -91,11 +91,11 @@ def test_unknown_key_and_missing_tab(run_gt: Callable[..., Result], fake_sheets:
     assert result.exit_code == 3
     assert "aucune feuille Google Sheets" in result.stderr
     tabs = small_registry()
-    tabs["Presences"] = tabs.pop("Présences")
+    tabs["Présence"] = tabs.pop("Présences")
     fake_sheets.add_spreadsheet(KEY, tabs)
     result = google(run_gt, service_account_file)("check")
     assert result.exit_code == 3
-    assert "onglet « Présences » introuvable (vouliez-vous dire « Presences » ?" in result.stdout
+    assert "onglet « Présences » introuvable (vouliez-vous dire « Présence » ?" in result.stdout
 
 
 def test_missing_credentials_file_is_a_clean_error(run_gt: Callable[..., Result], fake_sheets: FakeSheets, tmp_path: Path) -> None:

@@ -330,3 +330,31 @@ def test_the_header_never_borrows_a_staff_font(tmp_path: Path, config: Config) -
     backend.write({"Journal": [["Date"], ["x"]]}, backend.read())
     header = openpyxl.load_workbook(path)["Journal"]["A1"]
     assert header.value == "Date" and not header.font.bold
+
+
+def test_owned_tabs_are_protected_with_a_warning_and_staff_tabs_are_not(tmp_path: Path, config: Config) -> None:
+    """The contract's "do not edit" marker: a protection without password on the tool's tabs."""
+    path = staff_workbook(tmp_path)
+    backend = WorkbookBackend(path, config)
+    backend.write({"Éligibilité": [["ID"], ["P-1"]]}, backend.read())  # openpyxl path: creates it
+    backend.write({"Éligibilité": [["ID"], ["P-2"]]}, backend.read())  # fast path: replaces it
+    book = openpyxl.load_workbook(path)
+    protection = book["Éligibilité"].protection
+    assert protection.sheet and not protection.password
+    assert protection.sort is False and protection.autoFilter is False  # staff may still sort
+    assert not book["Personnes"].protection.sheet
+    assert book["Éligibilité"]["A2"].value == "P-2"
+
+
+def test_an_owned_tab_spelled_differently_is_written_in_place(tmp_path: Path, config: Config) -> None:
+    path = staff_workbook(tmp_path)
+    book = openpyxl.load_workbook(path)
+    book.create_sheet("eligibilite").append(["ID"])
+    book.save(path)
+    backend = WorkbookBackend(path, config)
+    snapshot = backend.read()
+    assert snapshot.real_name("Éligibilité") == "eligibilite"
+    backend.write({"Éligibilité": [["ID"], ["P-1"]]}, snapshot)
+    book = openpyxl.load_workbook(path)
+    assert "Éligibilité" not in book.sheetnames
+    assert [c.value for c in book["eligibilite"]["A"]] == ["ID", "P-1"]

@@ -5,7 +5,7 @@
 - `write(contents, previous)` replaces the *whole* contents of tool-owned tabs, and nothing
   else, in one go (one HTTP request for Google Sheets); `previous` is the snapshot read
   earlier, so leftover rows of a longer previous content are cleared.
-- `initialise(layout, force)` creates missing tabs/headers (`gt init`).
+- `initialise(layout, data, force)` creates missing tabs/headers (`gt init`).
 
 Nothing from Google is imported unless the sheet is a Google one.
 """
@@ -13,6 +13,7 @@ Nothing from Google is imported unless the sheet is a Google one.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -33,6 +34,13 @@ class Snapshot:
 
     tabs: dict[str, Rows] = field(default_factory=dict)
     existing: tuple[str, ...] = ()
+    # Configured tab name → the tab's real name, when staff spelled it differently
+    # ("Presences" for "Présences"): `tabs` is keyed by the configured name, messages and
+    # writes use the real one.
+    actual: dict[str, str] = field(default_factory=dict)
+
+    def real_name(self, configured: str) -> str:
+        return self.actual.get(configured, configured)
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,24 @@ def open_backend(config: Config) -> Backend:
     from .xlsx import WorkbookBackend
 
     return WorkbookBackend(Path(config.sheet), config)
+
+
+def match_tabs(wanted: Iterable[str], existing: Iterable[str]) -> dict[str, str]:
+    """Each wanted tab → the existing tab of that name, exactly, else ignoring case, accents,
+    spaces and punctuation (as headers are). Wanted tabs with no match are left out."""
+    from ..parsing import normalise_header
+
+    existing = list(existing)
+    loose = {}
+    for name in existing:
+        loose.setdefault(normalise_header(name), name)
+    found = {}
+    for name in wanted:
+        if name in existing:
+            found[name] = name
+        elif normalise_header(name) in loose:
+            found[name] = loose[normalise_header(name)]
+    return found
 
 
 def tab_names(config: Config) -> list[str]:

@@ -32,7 +32,7 @@ from xml.etree import ElementTree as ET
 
 from ..errors import SourceError, WriteFailed
 from ..model import Rows, Value
-from . import InitReport, Snapshot, TabLayout, tab_names
+from . import InitReport, Snapshot, TabLayout, match_tabs, tab_names
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -64,29 +64,30 @@ class WorkbookBackend:
             )
         try:
             book = CalamineWorkbook.from_path(str(self.path))
-            wanted = set(tab_names(self.config))
+            found = match_tabs(tab_names(self.config), book.sheet_names)
             tabs = {
-                name: _trim(book.get_sheet_by_name(name).to_python(skip_empty_area=False))
-                for name in book.sheet_names
-                if name in wanted
+                wanted: _trim(book.get_sheet_by_name(real).to_python(skip_empty_area=False))
+                for wanted, real in found.items()
             }
         except (CalamineError, OSError, ValueError) as err:
             raise SourceError(
                 f"{self.path} : classeur illisible ({err})",
                 "est-ce bien un fichier .xlsx ou .ods ?",
             ) from err
-        return Snapshot(tabs=tabs, existing=tuple(book.sheet_names))
+        actual = {wanted: real for wanted, real in found.items() if wanted != real}
+        return Snapshot(tabs=tabs, existing=tuple(book.sheet_names), actual=actual)
 
     # -- writing -----------------------------------------------------------------------
     def write(self, contents: dict[str, Rows], previous: Snapshot) -> None:
-        staff = {t.name for t in self.config.staff_tabs.values()}
-        forbidden = sorted(set(contents) & staff)
+        staff = [t.name for t in self.config.staff_tabs.values()]
+        forbidden = sorted(set(match_tabs(contents, staff).values()) | (set(contents) & set(staff)))
         if forbidden:
             raise SourceError(
                 f"écriture refusée dans un onglet du personnel : {', '.join(forbidden)}"
             )
         if not contents:
             return
+        contents = {previous.real_name(name): rows for name, rows in contents.items()}
         self._check_writable()
         # `previous` is not needed: each owned tab's part is replaced whole, old rows included.
         if self._write_fast(contents):
@@ -253,6 +254,14 @@ def _replace_sheet(book: Workbook, name: str, rows: Rows) -> None:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
     sheet.sheet_properties.tabColor = "999999"
+    _protect(sheet)
+
+
+def _protect(sheet: Worksheet) -> None:
+    """Like SHEET_PROTECTION: a warning on edit, no password, sorting and filtering allowed."""
+    protection = sheet.protection
+    protection.sheet = True
+    protection.sort = protection.autoFilter = protection.formatColumns = False
 
 
 def _decorate(sheet: Worksheet, tab: TabLayout) -> None:
@@ -267,6 +276,7 @@ def _decorate(sheet: Worksheet, tab: TabLayout) -> None:
     sheet.freeze_panes = "A2"
     if tab.owned:
         sheet.sheet_properties.tabColor = "999999"
+        _protect(sheet)
     for header, choices in tab.choices.items():
         if header not in tab.headers or not choices:
             continue
@@ -639,7 +649,10 @@ def _copy_raw(out: zipfile.ZipFile, raw: IO[bytes], old: zipfile.ZipInfo, start:
 # -- the worksheet XML of an owned tab -----------------------------------------------------------
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-SHEET_TAIL = '</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>'
+# The owned tabs are protected without a password: a spreadsheet program warns whoever tries
+# to edit them (one click to unprotect), while sorting and filtering stay allowed.
+SHEET_PROTECTION = '<sheetProtection sheet="1" objects="1" scenarios="1" sort="0" autoFilter="0" formatColumns="0"/>'
+SHEET_TAIL = f'</sheetData>{SHEET_PROTECTION}<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>'
 # Text special to XML, characters XML 1.0 cannot hold (written as Excel does, `_x0001_`), and
 # a literal `_x0041_` in the text (escaped as `_x005F_x0041_` so it is not read back as "A").
 SPECIAL = re.compile(
