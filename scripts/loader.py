@@ -39,6 +39,21 @@ from .model import (
 T = TypeVar("T")
 
 
+HINTS = {
+    "bad_date": "attendu : JJ/MM/AAAA comme 14/01/2020, AAAA-MM-JJ, ou une cellule au format date",
+    "bad_time": "attendu : 9h30 ou 09:30",
+    "bad_yes_no": "attendu : oui ou non, x ou vide, TRUE ou FALSE, 1 ou 0",
+}
+
+
+def split_hint(text: str) -> tuple[str, str]:
+    """`« x » inconnu (attendu : a, b)` → the message and its hint, as problems carry them."""
+    if text.endswith(")") and " (" in text:
+        message, _, hint = text[:-1].rpartition(" (")
+        return message, hint
+    return text, ""
+
+
 @dataclass
 class LoadResult:
     registry: Registry
@@ -88,7 +103,8 @@ class _Loader:
         try:
             return parser(row.raw(key))
         except ValueError as err:
-            self.report(row.at(key), code, str(err))
+            message, hint = split_hint(str(err))
+            self.report(row.at(key), code, message, hint or HINTS.get(code, ""))
             return default
 
     # -- structure ---------------------------------------------------------------------
@@ -310,7 +326,8 @@ class _Loader:
             try:
                 kind = parsing.meeting_type(row.raw("type"))
             except ValueError as err:
-                self.report(row.at("type"), "bad_type", str(err) + " : ligne ignorée")
+                message, hint = split_hint(str(err))
+                self.report(row.at("type"), "bad_type", message + " : ligne ignorée", hint)
                 continue
             group_code = row.text("group")
             group = self.resolve_group(row, group_code) if group_code else None
@@ -360,7 +377,7 @@ class _Loader:
             try:
                 state = parsing.status(cells[i_status] if i_status < size else None)
             except ValueError as err:
-                self.report(row.at("status"), "bad_status", str(err))
+                self.report(row.at("status"), "bad_status", *split_hint(str(err)))
                 continue
             when = meetings[meeting_id].date
             if state == PRESENT and when is not None and when > self.today:

@@ -819,3 +819,16 @@ def test_every_console_example_in_the_docs_is_what_the_command_prints(
         assert result.exit_code == 0, command
         printed = result.stdout_bytes.decode("utf-8-sig").replace("\r\n", "\n")
         assert printed.rstrip("\n") == shown.rstrip("\n"), command
+
+
+def test_registry_problems_are_listed_and_exit_1_but_the_list_is_written(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
+    from conftest import small_registry
+
+    tabs = small_registry()
+    tabs["Présences"].append(["R-L", "P-404", "présent", ""])
+    result = run_gt("--sheet", make_workbook(tabs), "--as-of", "2020-06-15", "contacts", "--format", "emails")
+    assert result.exit_code == 1
+    assert "Présences!B13 : personne inconnue « P-404 »" in result.stderr
+    assert "anne@alpha.org" in result.stdout

@@ -9,7 +9,7 @@ import click
 
 from ..contacts import DEFAULT_FORMAT, FORMATS, Criteria, produce, write_output
 from ..eligibility import compute_eligibility
-from .common import GtCommand, echo_problems, registry_options, session, standalone
+from .common import GtCommand, echo_problems, exit_for, registry_options, session, standalone
 
 FORMAT_HELP = "\n".join(f"  {f.name:<11} {f.description}" for f in FORMATS.values())
 
@@ -123,6 +123,7 @@ def contacts(
     else:
         write_output(result.data, out, force=force)
     click.secho(result.summary(str(out) if out else ""), fg="green", err=True)
+    ctx.exit(exit_for(loaded.result.problems))  # 1: written, but problems were listed above
 
 
 contacts.help = inspect.cleandoc(contacts.help or "").replace("{formats}", FORMAT_HELP)
