@@ -235,7 +235,7 @@ def test_future_meeting_is_reported_not_counted(
     result = run_gt("--sheet", path, *AS_OF, "sync-eligibility")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[:2] == [
-        "1 problème(s) dans le registre (lignes concernées ignorées) :",
+        "1 problème(s) dans le registre (lignes ou valeurs concernées ignorées) :",
         "  Présences!A13 : présence à la réunion R-S datée du 25/06/2020, dans le futur "
         "(vérifiez la date de la réunion ou la ligne de présence)",
     ]
@@ -252,7 +252,7 @@ def test_unknown_person_and_meeting_are_reported_others_still_right(
     result = run_gt("--sheet", path, *AS_OF, "sync-eligibility")
     assert result.exit_code == 1
     problems = result.stderr.splitlines()
-    assert problems[0] == "2 problème(s) dans le registre (lignes concernées ignorées) :"
+    assert problems[0] == "2 problème(s) dans le registre (lignes ou valeurs concernées ignorées) :"
     assert problems[1].startswith("  Présences!B13 : personne inconnue « P-99 »")
     assert problems[2].startswith("  Présences!A14 : réunion inconnue « R-NOPE »")
     got = without_date(sheet(path, "Éligibilité"))

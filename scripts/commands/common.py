@@ -131,7 +131,7 @@ def echo_problems(problems: Sequence[Problem], *, err: bool = True, limit: int =
     """Print problems one per line, each beginning with its cell reference."""
     if not problems:
         return
-    title = f"{len(problems)} problème(s) dans le registre (lignes concernées ignorées) :"
+    title = f"{len(problems)} problème(s) dans le registre (lignes ou valeurs concernées ignorées) :"
     click.secho(title, fg="yellow", err=err)
     for problem in sorted(problems, key=lambda p: (p.location.tab, p.location.row or 0, p.location.column or 0))[:limit]:
         click.echo(f"  {problem}", err=err)
