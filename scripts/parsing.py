@@ -31,9 +31,22 @@ def normalise_header(text: str) -> str:
     return re.sub(r"[\s\-_·.'’/]+", "", fold(text))
 
 
+_LOOKALIKES = str.maketrans({"o": "0", "l": "1", "i": "1", "|": "1", "_": "-", " ": "-"})
+
+
+def _skeleton(text: str) -> str:
+    """What a typed ID looks like at a glance: O/0, l/1/I, `_`/`-` confused."""
+    return fold(text).translate(_LOOKALIKES)
+
+
 def closest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
-    """The choice nearest to `word` (compared folded), for "vouliez-vous dire … ?" hints."""
+    """The choice nearest to `word` (compared folded), for "vouliez-vous dire … ?" hints.
+    A look-alike (`P-O1` for `P-01`, `R-AI-l` for `R-AI-1`) wins over a mere near one."""
     options = {fold(c): c for c in choices}
+    skeleton = _skeleton(word)
+    for folded, original in options.items():
+        if _skeleton(folded) == skeleton:
+            return original
     found = difflib.get_close_matches(fold(word), list(options), n=1, cutoff=cutoff)
     return options[found[0]] if found else None
 

@@ -127,6 +127,8 @@ def test_unknown_meeting_type_suggests() -> None:
 def test_did_you_mean() -> None:
     assert parsing.did_you_mean("p-0999", ["P-0099", "ORG-1"]) == "vouliez-vous dire P-0099 ?"
     assert parsing.did_you_mean("zzz", ["P-0099"]) == ""
+    assert parsing.did_you_mean("R-AI-l", ["R-AI-2", "R-AI-1"]) == "vouliez-vous dire R-AI-1 ?"
+    assert parsing.did_you_mean("P-OO42", ["P-0041", "P-0042"]) == "vouliez-vous dire P-0042 ?"
 
 
 cells = st.one_of(
