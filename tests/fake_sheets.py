@@ -6,6 +6,10 @@ has the shape recorded from the real API (`shared/google-recordings/`): ranges e
 `Sheet1!A1:Z1000` or `'My tab'!A1:B2`, trailing empty cells and rows left out, no `values`
 key for an empty range, integral numbers as JSON integers, Google's error bodies.
 
+spreadsheets:batchUpdate is applied all or nothing, as Google does, with these requests:
+addSheet, deleteSheet, updateSheetProperties, appendDimension, setDataValidation,
+addProtectedRange and updateCells (userEnteredValue only).
+
 Known simplifications: formulas are stored as text, not computed; cell formats other than
 "this cell holds a date" are not kept; JWT signatures are not verified; a tab name in a
 range is matched without regard to case, as Sheets does.
@@ -913,6 +917,55 @@ class FakeSheets:
         tab.protected_ranges.append(protected)
         return {"addProtectedRange": {"protectedRange": copy.deepcopy(protected)}}
 
+    def _update_cells(self, spreadsheet: Spreadsheet, payload: Json) -> Json:
+        """updateCells: `rows` of CellData written from `start` (a GridCoordinate: only the
+        cells given change) or from the top-left of `range` (a GridRange: every cell of the
+        range the rows do not cover is cleared, for the `fields` named). Only
+        `userEnteredValue` is modelled; other fields are accepted and ignored."""
+        fields = {f.strip() for f in str(payload.get("fields", "")).split(",") if f.strip()}
+        if not fields:
+            raise ApiError(400, "At least one field must be specified.")
+        start, grid_range = payload.get("start"), payload.get("range")
+        if (start is None) == (grid_range is None):
+            raise ApiError(400, "Exactly one of start or range must be set.")
+        rows = payload.get("rows", [])
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ApiError(
+                400, "Invalid value at 'rows' (type.googleapis.com/google.apps.sheets.v4.RowData)"
+            )
+        cells = [[_cell_value(cell) for cell in row.get("values", [])] for row in rows]
+        height = len(cells)
+        width = max((len(row) for row in cells), default=0)
+        if grid_range is not None:
+            tab = _sheet(spreadsheet, grid_range.get("sheetId", 0))
+            box = Box(
+                grid_range.get("startRowIndex", 0) + 1,
+                grid_range.get("startColumnIndex", 0) + 1,
+                grid_range.get("endRowIndex", tab.rows),
+                grid_range.get("endColumnIndex", tab.columns),
+            )
+            check_inside(tab, box)
+            if height > box.bottom - box.top + 1 or width > box.right - box.left + 1:
+                raise ApiError(400, f"The rows do not fit in the range {box.a1}.")
+        else:
+            tab = _sheet(spreadsheet, start.get("sheetId", 0))
+            top, left = start.get("rowIndex", 0) + 1, start.get("columnIndex", 0) + 1
+            box = Box(top, left, top + max(height, 1) - 1, left + max(width, 1) - 1)
+            check_inside(tab, box)
+        if not fields & {"*", "userEnteredValue"}:
+            return {}
+        if grid_range is not None:
+            for key in [
+                k
+                for k in tab.cells
+                if box.top <= k[0] <= box.bottom and box.left <= k[1] <= box.right
+            ]:
+                tab.put(key, None)
+        for r, row in enumerate(cells):
+            for c, value in enumerate(row):
+                tab.put((box.top + r, box.left + c), value)
+        return {}
+
 
 _STRUCTURE: dict[str, Callable[[FakeSheets, Spreadsheet, Json], Json]] = {
     "addSheet": FakeSheets._add_sheet,
@@ -921,7 +974,37 @@ _STRUCTURE: dict[str, Callable[[FakeSheets, Spreadsheet, Json], Json]] = {
     "appendDimension": FakeSheets._append_dimension,
     "setDataValidation": FakeSheets._set_data_validation,
     "addProtectedRange": FakeSheets._add_protected_range,
+    "updateCells": FakeSheets._update_cells,
 }
+
+_EXTENDED = {"numberValue": (int, float), "stringValue": (str,), "boolValue": (bool,)}
+
+
+def _cell_value(cell: Any) -> Cell | None:
+    """A CellData's userEnteredValue (an ExtendedValue: exactly one of its kinds), as
+    stored: a stringValue stays text even when it looks like a number or a formula; a
+    formulaValue is computed as `user_entered` does; no value clears the cell."""
+    if not isinstance(cell, dict):
+        raise ApiError(
+            400,
+            "Invalid value at 'rows.values' (type.googleapis.com/google.apps.sheets.v4.CellData)",
+        )
+    value = cell.get("userEnteredValue")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or len(value) != 1:
+        raise ApiError(400, "Invalid userEnteredValue: exactly one kind of value must be set.")
+    ((kind, content),) = value.items()
+    if kind == "formulaValue" and isinstance(content, str):
+        return _formula(content) if content.startswith("=") else user_entered(content)[0]
+    types = _EXTENDED.get(kind)
+    if types is None:
+        raise ApiError(
+            400, f"Invalid JSON payload received. Unknown name \"{kind}\" at 'userEnteredValue'."
+        )
+    if not isinstance(content, types) or (kind == "numberValue" and isinstance(content, bool)):
+        raise ApiError(400, f"Invalid value at 'userEnteredValue.{kind}' ({json.dumps(content)})")
+    return content
 
 
 def _proto3(value: Any) -> Any:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_sheets import SHEETS_SCOPE, FakeSheets  # its fixtures come through conftest.py
+from fake_sheets import SHEETS_SCOPE, FakeSheets, Tab  # fixtures come through conftest.py
 
 from scripts.backends import Snapshot, TabLayout, tab_names
 from scripts.backends import gsheets as gsheets_module
@@ -136,9 +136,11 @@ def test_read_with_missing_tabs_asks_metadata_once(
 
     assert fake_sheets.kinds() == ["values.batchGet", "metadata", "values.batchGet"]
     assert fake_sheets.requests[1].status == 400
-    assert fake_sheets.last("metadata").params["fields"] == ["sheets.properties.title"]
+    (fields,) = fake_sheets.last("metadata").params["fields"]
+    assert "sheetId" in fields and "title" in fields and "gridProperties" in fields
     assert set(snapshot.tabs) == set(STAFF)
     assert snapshot.existing == (*STAFF, "Brouillon perso")
+    assert snapshot.actual == {}
 
 
 def test_read_of_a_tab_renamed_only_in_case_needs_no_metadata(
@@ -152,6 +154,54 @@ def test_read_of_a_tab_renamed_only_in_case_needs_no_metadata(
 
     assert fake_sheets.kinds() == ["values.batchGet"]
     assert snapshot.tabs["Journal"] == OWNED["Journal"]
+    assert snapshot.actual == {"Journal": "journal"}  # as Sheets echoes the range
+    assert snapshot.real_name("Journal") == "journal"
+
+
+def test_read_of_tabs_spelled_differently_uses_their_real_names(
+    fake_sheets: FakeSheets, backend: GoogleSheetsBackend
+) -> None:
+    tabs = {**STAFF, **OWNED}
+    tabs["Presences"] = tabs.pop("Présences")
+    tabs["personnes "] = tabs.pop("Personnes")
+    tabs["Eligibilite"] = tabs.pop("Éligibilité")
+    fake_sheets.add_spreadsheet(KEY, tabs)
+
+    snapshot = backend.read()
+
+    # A tab not found under its configured name costs 2 extra requests.
+    assert fake_sheets.kinds() == ["values.batchGet", "metadata", "values.batchGet"]
+    assert set(snapshot.tabs) == set(STAFF) | set(OWNED)  # keyed by configured names
+    assert snapshot.tabs["Présences"] == fake_sheets.tab(KEY, "Presences")
+    assert snapshot.tabs["Personnes"][0][0] == "ID"
+    assert snapshot.actual == {
+        "Personnes": "personnes ",
+        "Présences": "Presences",
+        "Éligibilité": "Eligibilite",
+    }
+    assert snapshot.existing == tuple(fake_sheets.tab_names(KEY))
+    assert "Presences" in fake_sheets.last("values.batchGet").params["ranges"]
+
+    again = backend.read()  # the same backend remembers the real names: one request
+
+    assert fake_sheets.kinds()[3:] == ["values.batchGet"]
+    assert again.tabs == snapshot.tabs and again.actual == snapshot.actual
+
+
+def test_write_to_an_owned_tab_spelled_differently_uses_its_real_name(
+    fake_sheets: FakeSheets, backend: GoogleSheetsBackend
+) -> None:
+    tabs = {**STAFF, **OWNED}
+    tabs["Eligibilite"] = tabs.pop("Éligibilité")
+    fake_sheets.add_spreadsheet(KEY, tabs)
+    previous = backend.read()
+    start = len(fake_sheets.kinds())
+
+    backend.write({"Éligibilité": [["ID"], ["P-0001"]]}, previous)
+
+    assert fake_sheets.kinds()[start:] == ["values.batchUpdate"]
+    assert fake_sheets.tab(KEY, "Eligibilite") == [["ID"], ["P-0001"]]
+    assert "Éligibilité" not in fake_sheets.tab_names(KEY)
 
 
 # -- write ------------------------------------------------------------------------------------
@@ -207,45 +257,144 @@ def test_write_of_every_owned_tab_is_still_one_request(
     assert registry.tab(KEY, "Journal")[-1] == ["nouveau"]
 
 
-def test_first_write_adds_missing_tabs_in_one_batch_update(
+def test_first_run_is_one_read_batch_and_one_atomic_batch_update(
     fake_sheets: FakeSheets, backend: GoogleSheetsBackend
 ) -> None:
-    fake_sheets.add_spreadsheet(KEY, {**STAFF, "Journal": OWNED["Journal"]})
+    fake_sheets.add_spreadsheet(KEY, STAFF)
+    previous = backend.read()
+    contents: dict[str, Rows] = {
+        "Éligibilité": [["ID", "Membre actif", "Réunions", "Détail"], ["P-0001", True, 2, "=cmd"]],
+        "Bilan organisations": [["ID", "Nom"], ["ORG-001", "Alpha"]],
+        "Journal": [["Date", "Commande"], [dt.date(2020, 6, 1), "sync-eligibility"], ["1.50"]],
+    }
+
+    backend.write(contents, previous)
+
+    # The read: batchGet (400: owned tabs missing), metadata, batchGet of what exists.
+    # The write: ONE spreadsheets:batchUpdate, nothing else.
+    assert fake_sheets.kinds() == ["values.batchGet", "metadata", "values.batchGet", "batchUpdate"]
+    requests_ = fake_sheets.last("batchUpdate").body["requests"]
+    assert [next(iter(r)) for r in requests_] == ["addSheet"] * 3 + ["updateCells"] * 3 + [
+        "addProtectedRange"
+    ] * 3
+    ids = [r["addSheet"]["properties"]["sheetId"] for r in requests_[:3]]
+    assert len(set(ids)) == 3
+    assert not set(ids) & {fake_sheets.sheet_properties(KEY, n)["sheetId"] for n in STAFF}
+    update = requests_[3]["updateCells"]
+    assert update["fields"] == "userEnteredValue" and update["range"] == {"sheetId": ids[0]}
+    assert update["rows"][1]["values"] == [
+        {"userEnteredValue": {"stringValue": "P-0001"}},
+        {"userEnteredValue": {"boolValue": True}},
+        {"userEnteredValue": {"numberValue": 2}},
+        {"userEnteredValue": {"stringValue": "=cmd"}},
+    ]
+    assert fake_sheets.tab_names(KEY) == [*STAFF, *OWNED]
+    assert fake_sheets.tab(KEY, "Éligibilité") == contents["Éligibilité"]  # "=cmd" stays text
+    assert fake_sheets.tab(KEY, "Journal") == [
+        ["Date", "Commande"],
+        ["2020-06-01", "sync-eligibility"],
+        ["1.50"],  # text, not the number 1.5
+    ]
+    for name in OWNED:
+        grid = fake_sheets.sheet_properties(KEY, name)["gridProperties"]
+        assert grid == {"rowCount": 1000, "columnCount": 26, "frozenRowCount": 1}
+        (protection,) = fake_sheets.protected_ranges(KEY, name)
+        assert protection["warningOnly"] is True
+        assert protection["description"] == gsheets_module.PROTECTION_NOTE
+
+    # Second run: the tabs exist, the steady state is back (1 read, 1 RAW values write).
+    start = len(fake_sheets.kinds())
+    backend.write(OWNED, backend.read())
+    assert fake_sheets.kinds()[start:] == ["values.batchGet", "values.batchUpdate"]
+    for name, rows in OWNED.items():
+        assert fake_sheets.tab(KEY, name) == rows
+        assert len(fake_sheets.protected_ranges(KEY, name)) == 1
+
+
+def test_first_write_fills_existing_owned_tabs_in_the_same_batch_update(
+    fake_sheets: FakeSheets, backend: GoogleSheetsBackend
+) -> None:
+    old_journal: Rows = [["Date", "Commande", "Vieux"], *[["x", "y", "z"]] * 4]
+    fake_sheets.add_spreadsheet(KEY, {**STAFF, "journal": old_journal}, grid=(5, 3))
     previous = backend.read()
 
     backend.write(OWNED, previous)
 
-    assert fake_sheets.kinds()[3:] == ["batchUpdate", "values.batchUpdate"]
-    added = fake_sheets.last("batchUpdate").body["requests"]
-    assert [r["addSheet"]["properties"]["title"] for r in added] == [
-        "Éligibilité",
-        "Bilan organisations",
-    ]
+    assert fake_sheets.kinds()[3:] == ["batchUpdate"]
+    requests_ = fake_sheets.last("batchUpdate").body["requests"]
+    added = [r["addSheet"]["properties"]["title"] for r in requests_ if "addSheet" in r]
+    assert added == ["Éligibilité", "Bilan organisations"]  # "journal" exists already
     for name, rows in OWNED.items():
-        assert fake_sheets.tab(KEY, name) == rows
-    grid = fake_sheets.sheet_properties(KEY, "Éligibilité")["gridProperties"]
-    assert grid == {"rowCount": 1000, "columnCount": 26, "frozenRowCount": 1}
-
-    backend.write(OWNED, backend.read())  # second time: tabs exist, no structure request
-    assert fake_sheets.kinds()[5:] == ["values.batchGet", "values.batchUpdate"]
+        assert fake_sheets.tab(KEY, name) == rows  # old leftovers of "journal" blanked
+    assert fake_sheets.tab_names(KEY) == [*STAFF, "journal", "Éligibilité", "Bilan organisations"]
+    assert fake_sheets.protected_ranges(KEY, "journal") == []  # only new tabs: `gt init` does it
 
 
-def test_write_grows_a_tab_that_outgrew_its_grid(
+def test_first_write_grows_new_tabs_for_long_contents(
     fake_sheets: FakeSheets, backend: GoogleSheetsBackend
 ) -> None:
-    fake_sheets.add_spreadsheet(KEY, {**STAFF, **OWNED}, grid=(3, 5))
+    fake_sheets.add_spreadsheet(KEY, STAFF)
+    rows: Rows = [[f"c{i}" for i in range(30)], *[[n] for n in range(1500)]]
+
+    backend.write({"Éligibilité": rows}, backend.read())
+
+    grid = fake_sheets.sheet_properties(KEY, "Éligibilité")["gridProperties"]
+    assert grid["rowCount"] >= 1501 + 200 and grid["columnCount"] >= 30
+    assert fake_sheets.tab(KEY, "Éligibilité") == rows
+
+
+@pytest.mark.parametrize("status", [503, 429, None], ids=["503", "429", "dropped"])
+def test_first_run_write_failure_leaves_every_tab_as_it_was(
+    fake_sheets: FakeSheets,
+    backend: GoogleSheetsBackend,
+    sleeps: list[float],
+    status: int | None,
+) -> None:
+    fake_sheets.add_spreadsheet(KEY, {**STAFF, "Journal": OWNED["Journal"]})
+    before = {name: fake_sheets.tab(KEY, name) for name in fake_sheets.tab_names(KEY)}
     previous = backend.read()
-    rows: Rows = [["Date", "Commande"]]
-    rows += [[f"2020-06-{day:02}", "sync-eligibility"] for day in range(1, 11)]
+    if status is None:
+        fake_sheets.drop_next("batchUpdate", times=None)
+    else:
+        fake_sheets.fail_next("batchUpdate", status=status, times=None)
 
-    backend.write({"Journal": rows}, previous)
+    with pytest.raises(WriteFailed) as caught:
+        backend.write({name: [*rows, ["nouveau"]] for name, rows in OWNED.items()}, previous)
 
-    assert fake_sheets.kinds()[1:] == ["metadata", "batchUpdate", "values.batchUpdate"]
-    assert fake_sheets.tab(KEY, "Journal") == rows
-    assert fake_sheets.sheet_properties(KEY, "Journal")["gridProperties"]["rowCount"] >= 11
+    assert caught.value.message.endswith("rien n'a été écrit dans la feuille")
+    assert fake_sheets.count("batchUpdate") == 5 and fake_sheets.count("values.batchUpdate") == 0
+    assert fake_sheets.tab_names(KEY) == list(before)
+    assert {name: fake_sheets.tab(KEY, name) for name in before} == before
+    assert fake_sheets.protected_ranges(KEY, "Journal") == []
 
 
-@pytest.mark.parametrize("name", ["Personnes", "présences"], ids=["exact", "other-case"])
+def test_a_refused_first_write_adds_no_tab(
+    fake_sheets: FakeSheets, backend: GoogleSheetsBackend
+) -> None:
+    """Google checks the whole batch: staff creating "Journal" between our read and our
+    write makes its addSheet fail (400, not retried), and no other tab is added either."""
+    fake_sheets.add_spreadsheet(KEY, STAFF)
+    previous = backend.read()
+
+    def staff_adds_journal(fake: FakeSheets) -> None:
+        fake.spreadsheets[KEY].tabs.append(Tab(sheet_id=99, title="Journal"))
+
+    fake_sheets.on_request("batchUpdate", staff_adds_journal, after=0)
+
+    with pytest.raises(WriteFailed) as caught:
+        backend.write(OWNED, previous)
+
+    assert "rien n'a été écrit" in caught.value.message
+    assert fake_sheets.count("batchUpdate") == 1
+    assert fake_sheets.tab_names(KEY) == [*STAFF, "Journal"]
+    assert fake_sheets.tab(KEY, "Journal") == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Personnes", "présences", "Presences", " personnes", "Ré-unions."],
+    ids=["exact", "other-case", "no-accent", "spaces", "punctuation"],
+)
 def test_write_refuses_staff_tabs(
     registry: FakeSheets, backend: GoogleSheetsBackend, name: str
 ) -> None:
@@ -678,3 +827,91 @@ def test_fake_answers_like_the_recordings(
         sheet_ids |= _added_sheet_ids(json.loads(recorded), answer.json())
         compared += 1
     assert compared >= 4
+
+
+# -- the fake's updateCells ----------------------------------------------------------------------
+
+
+def test_fake_update_cells_start_range_and_atomicity(
+    fake_sheets: FakeSheets, backend: GoogleSheetsBackend
+) -> None:
+    fake_sheets.add_spreadsheet(KEY, {"A": [["a1", "b1", "c1"], ["a2", "b2", "c2"]]})
+    sheet_id = fake_sheets.sheet_properties(KEY, "A")["sheetId"]
+    http = backend._http()
+
+    def cells(*values: dict[str, Any]) -> dict[str, Any]:
+        return {"values": [{"userEnteredValue": v} if v else {} for v in values]}
+
+    # `start`: only the cells given change; a stringValue stays text, a formulaValue is
+    # computed, an empty CellData clears its cell.
+    http.batch_update(
+        KEY,
+        {
+            "requests": [
+                {
+                    "updateCells": {
+                        "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 1},
+                        "rows": [cells({"stringValue": "=1+1"}, {"formulaValue": "=1+1"})],
+                        "fields": "userEnteredValue",
+                    }
+                },
+                {
+                    "updateCells": {
+                        "start": {"sheetId": sheet_id, "rowIndex": 1},
+                        "rows": [cells({"numberValue": 2.5}, {})],
+                        "fields": "userEnteredValue",
+                    }
+                },
+            ]
+        },
+    )
+    assert fake_sheets.tab(KEY, "A") == [["a1", "=1+1", 2], [2.5, "", "c2"]]
+
+    # `range`: what the rows do not cover is cleared.
+    http.batch_update(
+        KEY,
+        {
+            "requests": [
+                {
+                    "updateCells": {
+                        "range": {"sheetId": sheet_id},
+                        "rows": [cells({"boolValue": False})],
+                        "fields": "userEnteredValue",
+                    }
+                }
+            ]
+        },
+    )
+    assert fake_sheets.tab(KEY, "A") == [[False]]
+
+    # A bad request anywhere in the batch: 400, and nothing of the batch is applied.
+    bad = [
+        _add_sheet_request("B"),
+        {
+            "updateCells": {
+                "range": {"sheetId": sheet_id},
+                "rows": [cells({"stringValue": "x", "numberValue": 1})],
+                "fields": "userEnteredValue",
+            }
+        },
+    ]
+    with pytest.raises(gsheets_module.APIError) as caught:
+        http.batch_update(KEY, {"requests": bad})
+    assert caught.value.response.status_code == 400
+    assert fake_sheets.tab_names(KEY) == ["A"] and fake_sheets.tab(KEY, "A") == [[False]]
+
+    # Rows beyond the grid: 400 too.
+    too_big = {
+        "updateCells": {
+            "start": {"sheetId": sheet_id, "rowIndex": 999},
+            "rows": [cells({"stringValue": "x"})] * 2,
+            "fields": "userEnteredValue",
+        }
+    }
+    with pytest.raises(gsheets_module.APIError):
+        http.batch_update(KEY, {"requests": [too_big]})
+    assert fake_sheets.tab(KEY, "A") == [[False]]
+
+
+def _add_sheet_request(title: str) -> dict[str, Any]:
+    return {"addSheet": {"properties": {"title": title, "sheetId": 4242}}}

@@ -1,10 +1,23 @@
 """The registry in a shared Google Sheets spreadsheet, through gspread's low-level HTTP client.
 
-Request budget, which shapes this module: a run reads every tab with ONE `values:batchGet`
-and writes every tool-owned tab with ONE `values:batchUpdate`. Sheet metadata (one more
-request) is fetched only when something is missing or too small: first run, a renamed tab,
-a tool-owned tab outgrowing its grid, and `gt init`. gspread's `open_by_key()` and
-`worksheet()` each cost a metadata request, so they are never used here.
+Request budget, which shapes this module:
+
+- steady state: a run reads every tab with ONE `values:batchGet` and writes every tool-owned
+  tab with at most ONE `values:batchUpdate` (RAW);
+- first run (tool-owned tabs missing): the read costs 3 requests (the batchGet answers 400,
+  then one metadata request and one batchGet of the tabs that exist), the write ONE
+  `spreadsheets:batchUpdate` that creates the tabs, fills every owned tab and protects the
+  new ones, atomically;
+- a tab spelled differently from the configuration ("Presences" for "Présences"; case alone
+  does not count, Sheets ignores it) costs the same 2 extra read requests on every run until
+  staff rename it, as `gt check` asks them to;
+- a tool-owned tab outgrowing its grid: one metadata request, then the write is one
+  `spreadsheets:batchUpdate` (growth and cells together);
+- `gt init`: one metadata request, one batchGet, at most one batchUpdate and one
+  values:batchUpdate.
+
+gspread's `open_by_key()` and `worksheet()` each cost a metadata request, so they are never
+used here.
 """
 
 from __future__ import annotations
@@ -16,7 +29,7 @@ import random
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +46,7 @@ from gspread.utils import rowcol_to_a1
 from ..config import Config
 from ..errors import SourceError, WriteFailed
 from ..model import Rows, Value, quote_tab
-from . import InitReport, Snapshot, TabLayout, tab_names
+from . import InitReport, Snapshot, TabLayout, match_tabs, tab_names
 
 # Spreadsheets only: the tool never needs Drive, so a leaked token cannot list files.
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
@@ -139,9 +152,15 @@ class GoogleSheetsBackend:
         self.description = SHEETS_URL.format(key=key)
         self._credentials: Credentials | None = None
         self._client: gspread.Client | None = None
-        # Grid size (rows, columns) per folded tab name, as the last read saw it: lets a
-        # write know, without a metadata request, whether a tab must grow first.
+        # Grid size (rows, columns) per folded real tab name, as the last read saw it: lets
+        # a write know, without a metadata request, whether a tab must grow first.
         self._grids: dict[str, tuple[int, int]] = {}
+        # Configured tab name → its real name, as found by the last read: later reads ask
+        # for the real name directly.
+        self._real: dict[str, str] = {}
+        # Every tab's ID and size, when the last read needed the metadata (first run): the
+        # write that follows creates the missing tabs without asking again.
+        self._meta: dict[str, _Sheet] | None = None
 
     # -- credentials and client -------------------------------------------------------
 
@@ -173,107 +192,161 @@ class GoogleSheetsBackend:
     # -- read -------------------------------------------------------------------------
 
     def read(self) -> Snapshot:
-        """Every registry tab in one `values:batchGet`; a missing tab costs one metadata
-        request and one more batchGet (first run or a renamed tab only)."""
+        """Every registry tab in one `values:batchGet`. A tab that cannot be found under
+        the name asked for (first run: owned tabs missing; a staff tab spelled differently,
+        "Presences" for "Présences") costs one metadata request and one more batchGet,
+        so 3 requests for that run. Tab names differing only in case cost nothing (Sheets
+        matches them itself). The real names found are remembered, so a later read by the
+        same backend asks for them directly; a new run pays the 2 extra requests again
+        until the tab is renamed, which `gt check` tells staff to do."""
         names = tab_names(self.config)
+        self._meta = None
         with self._errors(writing=False):
+            asked = {name: self._real.get(name, name) for name in names}
             try:
-                return Snapshot(tabs=self._batch_get(names), existing=tuple(names))
+                tabs, titles = self._batch_get(asked)
             except APIError as err:
                 if not _unknown_range(err):
                     raise
-            titles = self._titles()
-            present = [name for name in names if _same_tab_in(name, titles)]
-            tabs = self._batch_get(present) if present else {}
-            return Snapshot(tabs=tabs, existing=tuple(titles))
+            else:
+                actual = {name: title for name, title in titles.items() if title != name}
+                self._real.update(titles)
+                return Snapshot(tabs=tabs, existing=tuple(titles.values()), actual=actual)
+            sheets = self._sheets()
+            self._meta = sheets
+            existing = [sheet.title for sheet in sheets.values()]
+            found = match_tabs(names, existing)
+            tabs, titles = self._batch_get(found) if found else ({}, {})
+            self._real = dict(titles)
+            actual = {name: title for name, title in titles.items() if title != name}
+            return Snapshot(tabs=tabs, existing=tuple(existing), actual=actual)
 
-    def _batch_get(
-        self, names: Sequence[str], ranges: Sequence[str] | None = None
-    ) -> dict[str, Rows]:
-        """Rows per tab name (Sheets' JSON types kept: text, numbers, booleans)."""
-        asked = list(ranges) if ranges is not None else [quote_tab(n) for n in names]
-        response = self._http().values_batch_get(self.key, asked, params=dict(RENDER))
+    def _batch_get(self, asked: Mapping[str, str]) -> tuple[dict[str, Rows], dict[str, str]]:
+        """Whole tabs, `asked` = {configured name: tab name to ask for}: rows per configured
+        name (Sheets' JSON types kept: text, numbers, booleans), and each tab's real title as
+        Sheets echoes it (a name differing only in case is matched by Sheets itself)."""
+        ranges = [quote_tab(title) for title in asked.values()]
+        response = self._http().values_batch_get(self.key, ranges, params=dict(RENDER))
         tabs: dict[str, Rows] = {}
-        for name, value_range in zip(names, response.get("valueRanges", []), strict=False):
-            grid = _grid_size(value_range.get("range", ""))
-            if grid is not None and ranges is None:
-                self._grids[name.casefold()] = grid
+        titles: dict[str, str] = {}
+        for (name, title), value_range in zip(
+            asked.items(), response.get("valueRanges", []), strict=False
+        ):
+            echoed = value_range.get("range", "")
+            title = _range_title(echoed) or title
+            titles[name] = title
+            grid = _grid_size(echoed)
+            if grid is not None:
+                self._grids[title.casefold()] = grid
             tabs[name] = [list(row) for row in value_range.get("values", [])]
-        return tabs
+        return tabs, titles
 
-    def _titles(self) -> list[str]:
-        meta = self._http().fetch_sheet_metadata(
-            self.key, params={"fields": "sheets.properties.title", "includeGridData": "false"}
+    def _rows_of(self, ranges: Mapping[str, str]) -> dict[str, Rows]:
+        """Rows per name for arbitrary A1 ranges ({name: range}), e.g. header rows."""
+        response = self._http().values_batch_get(
+            self.key, list(ranges.values()), params=dict(RENDER)
         )
-        return [sheet["properties"]["title"] for sheet in meta.get("sheets", [])]
+        return {
+            name: [list(row) for row in value_range.get("values", [])]
+            for name, value_range in zip(ranges, response.get("valueRanges", []), strict=False)
+        }
 
     # -- write ------------------------------------------------------------------------
 
     def write(self, contents: dict[str, Rows], previous: Snapshot) -> None:
-        """Replace the whole contents of tool-owned tabs in one `values:batchUpdate`;
-        missing tabs are added first (one `batchUpdate`), leftover cells are blanked."""
-        self._refuse_staff_tabs(contents)
+        """Replace the whole contents of tool-owned tabs, all or nothing, in ONE request:
+
+        - steady state (every tab exists and is big enough): one `values:batchUpdate`
+          (RAW), padded with blanks to clear what the previous contents had beyond;
+        - a tab to create or to grow (first run, a tab outgrowing its grid): one
+          `spreadsheets:batchUpdate` holding the new tabs (addSheet, with sheet IDs chosen
+          here), the growth (appendDimension), every tab's cells (updateCells over the
+          whole tab: whatever else it held is blanked) and the warning protection of the new
+          tabs. Google applies a batchUpdate atomically, so a failure leaves the sheet as
+          it was, new tabs included. Sheet IDs come from the read's metadata when it
+          fetched some (first run), else cost one metadata request first.
+
+        Tabs are written under their real names (`previous.actual`)."""
+        self._refuse_staff_tabs(contents, previous)
         if not contents:
             return
-        known = [*previous.existing, *previous.tabs]
-        missing = [name for name in contents if not _same_tab_in(name, known)]
-        data = []
-        sizes: dict[str, tuple[int, int]] = {}
-        for name, rows in contents.items():
-            value_range = _value_range(name, rows, _tab_rows(previous.tabs, name))
-            data.append(value_range)
-            sizes[name] = (len(value_range["values"]), len(value_range["values"][0]))
-        with self._errors(writing=True):
-            structure = [self._add_sheet_request(name, *sizes[name]) for name in missing]
-            structure += self._growth_requests({n: s for n, s in sizes.items() if n not in missing})
-            if structure:
-                self._http().batch_update(self.key, {"requests": structure})
-            self._http().values_batch_update(
-                self.key, body={"valueInputOption": "RAW", "data": data}
-            )
-
-    def _refuse_staff_tabs(self, contents: Mapping[str, Rows]) -> None:
-        staff = [tab.name for tab in self.config.staff_tabs.values()]
+        known = list(dict.fromkeys([*previous.existing, *previous.actual.values(), *previous.tabs]))
+        titles: dict[str, str] = {}
+        missing: list[str] = []
         for name in contents:
-            if _same_tab_in(name, staff):
+            wanted = previous.real_name(name)
+            found = match_tabs([wanted], known).get(wanted)
+            titles[name] = found or self._real.get(name, wanted)
+            if found is None:
+                missing.append(name)
+        sizes = {name: (max(len(rows), 1), max(_width(rows), 1)) for name, rows in contents.items()}
+        short = [
+            name
+            for name in contents
+            if name not in missing
+            and (grid := self._grids.get(titles[name].casefold()))
+            and (sizes[name][0] > grid[0] or sizes[name][1] > grid[1])
+        ]
+        with self._errors(writing=True):
+            if not missing and not short:
+                data = [
+                    _value_range(titles[name], rows, _tab_rows(previous.tabs, name))
+                    for name, rows in contents.items()
+                ]
+                self._http().values_batch_update(
+                    self.key, body={"valueInputOption": "RAW", "data": data}
+                )
+                return
+            sheets = self._meta if self._meta is not None else self._sheets()
+            requests_ = self._structured_write(contents, titles, sheets)
+            self._http().batch_update(self.key, {"requests": requests_})
+        self._meta = None  # sheet IDs and sizes changed: never reuse them
+
+    def _structured_write(
+        self, contents: Mapping[str, Rows], titles: Mapping[str, str], sheets: Mapping[str, _Sheet]
+    ) -> list[dict[str, Any]]:
+        """The requests of one atomic `spreadsheets:batchUpdate`: new tabs and growth first,
+        then the cells of every tab, then the protection of the new tabs."""
+        next_id = _free_sheet_id(sheet.sheet_id for sheet in sheets.values())
+        structure: list[dict[str, Any]] = []
+        cells: list[dict[str, Any]] = []
+        protections: list[dict[str, Any]] = []
+        for name, rows in contents.items():
+            height, width = max(len(rows), 1), max(_width(rows), 1)
+            sheet = _find_sheet(sheets, titles[name])
+            if sheet is None:
+                sheet_id, next_id = next_id, next_id + 1
+                grid = (max(NEW_TAB_ROWS, height + GROWTH_MARGIN), max(NEW_TAB_COLUMNS, width))
+                structure.append(_add_sheet(titles[name], sheet_id, *grid))
+                protections.append(_protection(sheet_id))
+            else:
+                sheet_id = sheet.sheet_id
+                grid = (sheet.rows, sheet.columns)
+                if height > sheet.rows or width > sheet.columns:
+                    structure += _grow(sheet, height + GROWTH_MARGIN, width)
+                    grid = (max(sheet.rows, height + GROWTH_MARGIN), max(sheet.columns, width))
+            title = sheet.title if sheet is not None else titles[name]
+            self._grids[title.casefold()] = grid
+            self._real[name] = title
+            cells.append(_update_cells(sheet_id, rows))
+        return structure + cells + protections
+
+    def _refuse_staff_tabs(self, contents: Mapping[str, Rows], previous: Snapshot) -> None:
+        """Staff tabs are never written: compared loosely (case, accents, spaces and
+        punctuation ignored), by configured and by real name."""
+        staff = [tab.name for tab in self.config.staff_tabs.values()]
+        staff += [previous.real_name(name) for name in staff]
+        for name in contents:
+            if match_tabs([name, previous.real_name(name)], staff):
                 raise SourceError(
                     f"{self.description} : refus d'écrire dans l'onglet « {name} », "
                     "qui appartient à l'équipe (l'outil ne fait que le lire)",
                     "seuls les onglets tenus par l'outil peuvent être réécrits",
                 )
 
-    def _add_sheet_request(self, name: str, rows: int, columns: int) -> dict[str, Any]:
-        grid = (max(NEW_TAB_ROWS, rows + GROWTH_MARGIN), max(NEW_TAB_COLUMNS, columns))
-        self._grids[name.casefold()] = grid
-        return _add_sheet(name, None, *grid)
-
-    def _growth_requests(self, sizes: Mapping[str, tuple[int, int]]) -> list[dict[str, Any]]:
-        """appendDimension requests for tabs the last read saw too small for their new
-        contents (Sheets refuses to write past a tab's grid). Costs a metadata request,
-        for the sheet IDs, only when some tab must grow."""
-        short = {
-            name: size
-            for name, size in sizes.items()
-            if (grid := self._grids.get(name.casefold()))
-            and (size[0] > grid[0] or size[1] > grid[1])
-        }
-        if not short:
-            return []
-        sheets = self._sheets()
-        requests_: list[dict[str, Any]] = []
-        for name, (rows, columns) in short.items():
-            sheet = sheets.get(name.casefold())
-            if sheet is None:
-                continue  # renamed since the read: the write will say so
-            requests_ += _grow(sheet, rows + GROWTH_MARGIN, columns)
-            self._grids[name.casefold()] = (
-                max(sheet.rows, rows + GROWTH_MARGIN),
-                max(sheet.columns, columns),
-            )
-        return requests_
-
     def _sheets(self) -> dict[str, _Sheet]:
-        """One metadata request: every tab's ID, size, frozen rows and protection."""
+        """One metadata request: every tab's ID, title, size, frozen rows and protection,
+        keyed by folded title, in the spreadsheet's order."""
         fields = (
             "sheets(properties(sheetId,title,gridProperties),"
             "protectedRanges(protectedRangeId,warningOnly))"
@@ -285,7 +358,7 @@ class GoogleSheetsBackend:
         for sheet in meta.get("sheets", []):
             props = sheet.get("properties", {})
             grid = props.get("gridProperties", {})
-            sheets[props["title"].casefold()] = _Sheet(
+            found = _Sheet(
                 title=props["title"],
                 sheet_id=int(props.get("sheetId", 0)),
                 rows=int(grid.get("rowCount", 0)),
@@ -293,6 +366,8 @@ class GoogleSheetsBackend:
                 frozen_rows=int(grid.get("frozenRowCount", 0)),
                 protected=bool(sheet.get("protectedRanges")),
             )
+            sheets[found.title.casefold()] = found
+            self._grids[found.title.casefold()] = (found.rows, found.columns)
         return sheets
 
     # -- init -------------------------------------------------------------------------
@@ -323,14 +398,13 @@ class GoogleSheetsBackend:
         self, layout: list[TabLayout], data: Mapping[str, Rows], sheets: Mapping[str, _Sheet]
     ) -> dict[str, Rows]:
         """Row 1 of every existing layout tab, or the whole tab when demo data may go there."""
-        names, ranges = [], []
+        ranges = {}
         for tab in layout:
-            sheet = sheets.get(tab.name.casefold())
+            sheet = _find_sheet(sheets, tab.name)
             if sheet is not None:
-                names.append(tab.name)
                 whole = _tab_rows(data, tab.name) is not None
-                ranges.append(quote_tab(sheet.title) + ("" if whole else "!1:1"))
-        return self._batch_get(names, ranges) if names else {}
+                ranges[tab.name] = quote_tab(sheet.title) + ("" if whole else "!1:1")
+        return self._rows_of(ranges) if ranges else {}
 
     # -- errors -----------------------------------------------------------------------
 
@@ -410,7 +484,7 @@ class _InitPlan:
         self._next_id = max((s.sheet_id for s in sheets.values()), default=0) + 1
 
     def add(self, tab: TabLayout, current: Rows | None) -> None:
-        sheet = self.sheets.get(tab.name.casefold())
+        sheet = _find_sheet(self.sheets, tab.name)
         demo = _tab_rows(self.data, tab.name)
         wanted = _wanted_headers(tab, demo)
         if sheet is None:
@@ -496,17 +570,7 @@ class _InitPlan:
                 }
             )
         if protect:
-            self.structure.append(
-                {
-                    "addProtectedRange": {
-                        "protectedRange": {
-                            "range": {"sheetId": sheet_id},
-                            "description": PROTECTION_NOTE,
-                            "warningOnly": True,
-                        }
-                    }
-                }
-            )
+            self.structure.append(_protection(sheet_id))
 
     def _aliases(self, tab: TabLayout) -> dict[str, set[str]]:
         """Folded header → every folded spelling that counts as that header (config aliases)."""
@@ -580,9 +644,30 @@ def _first_line(value: object) -> str:
     return str(value).strip().splitlines()[0] if str(value).strip() else ""
 
 
-def _same_tab_in(name: str, names: Sequence[str]) -> bool:
-    """Sheets matches tab names in ranges without regard to case."""
-    return name.casefold() in {n.casefold() for n in names}
+def _find_sheet(sheets: Mapping[str, _Sheet], name: str) -> _Sheet | None:
+    """The tab of that name, exactly or spelled differently (case, accents, spaces)."""
+    titles = {sheet.title: sheet for sheet in sheets.values()}
+    real = match_tabs([name], titles).get(name)
+    return titles[real] if real is not None else None
+
+
+def _range_title(a1: str) -> str | None:
+    """The tab name of a range as Sheets echoes it: `'My tab'!A1:B2` → `My tab`."""
+    if a1.startswith("'"):
+        end = a1.rfind("'!")
+        return a1[1:end].replace("''", "'") if end > 0 else None
+    title, bang, _ = a1.rpartition("!")
+    return title if bang and title else None
+
+
+def _free_sheet_id(used: Iterable[int]) -> int:
+    """A sheet ID no tab has, such that the next few are free too (Google accepts any
+    non-negative 31-bit ID chosen by the caller)."""
+    taken = set(used)
+    start = max(taken, default=0) + 1
+    if start + 16 < 2**31:
+        return start
+    return next(i for i in range(1, 2**31, 16) if not taken & set(range(i, i + 16)))
 
 
 def _tab_rows(tabs: Mapping[str, Rows], name: str) -> Rows | None:
@@ -650,6 +735,42 @@ def _add_sheet(name: str, sheet_id: int | None, rows: int, columns: int) -> dict
     if sheet_id is not None:  # chosen by us, so later requests of the batch can name it
         properties["sheetId"] = sheet_id
     return {"addSheet": {"properties": properties}}
+
+
+def _cell_data(value: Value | object) -> dict[str, Any]:
+    """A CellData for updateCells: text stays text (a stringValue is never read as a
+    formula or a number), blanks are empty (clearing the cell)."""
+    cell = _cell(value)
+    if isinstance(cell, bool):
+        return {"userEnteredValue": {"boolValue": cell}}
+    if isinstance(cell, int | float):
+        return {"userEnteredValue": {"numberValue": cell}}
+    return {"userEnteredValue": {"stringValue": cell}} if cell != "" else {}
+
+
+def _update_cells(sheet_id: int, rows: Rows) -> dict[str, Any]:
+    """updateCells over the whole tab: `rows` from A1, every other cell of the tab blanked
+    (Google clears what the rows do not cover in `range`, for the `fields` named)."""
+    return {
+        "updateCells": {
+            "range": {"sheetId": sheet_id},
+            "rows": [{"values": [_cell_data(value) for value in row]} for row in rows],
+            "fields": "userEnteredValue",
+        }
+    }
+
+
+def _protection(sheet_id: int) -> dict[str, Any]:
+    """A warning-only protection of a whole tool-owned tab: staff are warned, never blocked."""
+    return {
+        "addProtectedRange": {
+            "protectedRange": {
+                "range": {"sheetId": sheet_id},
+                "description": PROTECTION_NOTE,
+                "warningOnly": True,
+            }
+        }
+    }
 
 
 def _grow(sheet: _Sheet, rows: int, columns: int) -> list[dict[str, Any]]:
