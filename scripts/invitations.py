@@ -173,6 +173,7 @@ def journal_entries(
     changes: str,
     detail: dict[str, str],
     people: Sequence[str],
+    problems: str = "",
 ) -> list[JournalEntry]:
     """One entry (more if thousands of IDs would overflow a cell), `personnes` compressed."""
     chunks: list[list[str]] = [[]]
@@ -187,7 +188,7 @@ def journal_entries(
     for n, chunk in enumerate(chunks, start=1):
         note = changes if len(chunks) == 1 else f"{changes} (partie {n}/{len(chunks)})"
         entries.append(
-            JournalEntry(when, command, by, note, "", {**detail, "personnes": compress_ids(chunk)})
+            JournalEntry(when, command, by, note, problems, {**detail, "personnes": compress_ids(chunk)})
         )
     return entries
 

@@ -515,3 +515,17 @@ def test_standalone_entry_point_exists() -> None:
 
     assert callable(draft_invitations.main)
     assert draft_invitations.draft_invitations.help
+
+
+def test_skipped_people_are_written_in_the_journal_problems_column(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    from conftest import small_registry
+
+    tabs = small_registry()
+    tabs["Personnes"][2][3] = "bruno@beta.com; x@y.fr"
+    sheet = make_workbook(tabs)
+    result = run_gt("--sheet", sheet, "--as-of", "2020-01-01", "draft-invitations", "R-AI-1", "--out", tmp_path / "d")
+    assert result.exit_code == 1
+    journal = list(openpyxl.load_workbook(sheet)["Journal"].iter_rows(values_only=True))
+    assert "Personnes!D3" in journal[-1][4] and "P-2" in journal[-1][4]

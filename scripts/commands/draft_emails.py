@@ -132,6 +132,7 @@ def draft_emails(
             detail,
             [d.person.id for d in drafts],
             output,
+            skipped,
         )
     verb = "seraient rédigé(s)" if dry_run else "rédigé(s)"
     where = "" if dry_run or not drafts else f" dans {output.folder}/"

@@ -134,6 +134,7 @@ def draft_invitations(
                 detail,
                 [d.person.id for d in drafts],
                 output,
+                skipped,
             )
         _summary(drafts, plan, skipped, output)
     if skipped:
@@ -214,12 +215,14 @@ def record_in_journal(
     detail: dict[str, str],
     people: Sequence[str],
     output: Output,
+    skipped: Sequence[Skipped] = (),
 ) -> None:
     """One write of the Journal tab (the drafts are already on disk)."""
     tab = run.config.tab("journal")
     rows = loaded.snapshot.tabs.get(tab)
     by = run.backend.identity()
-    for entry in journal_entries(now.astimezone(), command, by, changes, detail, people):
+    problems = "; ".join(str(s) for s in skipped[:20]) + (f"; … et {len(skipped) - 20} autre(s)" if len(skipped) > 20 else "")
+    for entry in journal_entries(now.astimezone(), command, by, changes, detail, people, problems):
         rows = journal.append(rows, entry)
     try:
         run.backend.write({tab: rows}, loaded.snapshot)
