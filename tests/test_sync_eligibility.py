@@ -436,10 +436,26 @@ def test_google_missing_owned_tabs_are_added_in_the_same_write(
     fake_sheets.add_spreadsheet(KEY, small_registry())
     result = run_google(run_gt, service_account_file)
     assert result.exit_code == 0, result.output
-    assert fake_sheets.count("values.batchUpdate") == 1
+    # One atomic spreadsheets:batchUpdate creates the tabs and fills them (all or nothing).
+    assert fake_sheets.count("values.batchUpdate") == 0
     assert fake_sheets.count("batchUpdate") == 1
     assert set(TABS) <= set(fake_sheets.tab_names(KEY))
     assert without_date(fake_sheets.tab(KEY, "Éligibilité")) == EXPECTED
+    for tab in ("Éligibilité", "Bilan organisations", "Journal"):
+        assert [p.get("warningOnly") for p in fake_sheets.protected_ranges(KEY, tab)] == [True]
+
+
+@google
+def test_google_first_run_failing_leaves_no_new_tab(
+    run_gt: Run, fake_sheets: Any, service_account_file: Path
+) -> None:
+    fake_sheets.add_spreadsheet(KEY, small_registry())
+    before = {name: fake_sheets.tab(KEY, name) for name in fake_sheets.tab_names(KEY)}
+    fake_sheets.fail_next("batchUpdate", 503, times=None)
+    result = run_google(run_gt, service_account_file)
+    assert result.exit_code == 3
+    assert "rien n'a été écrit" in result.stderr
+    assert {name: fake_sheets.tab(KEY, name) for name in fake_sheets.tab_names(KEY)} == before
 
 
 @google
