@@ -106,10 +106,10 @@ def match_tabs(wanted: Iterable[str], existing: Iterable[str]) -> dict[str, str]
     from ..parsing import normalise_header
 
     existing = list(existing)
-    loose = {}
+    loose: dict[str, str] = {}
     for name in existing:
         loose.setdefault(normalise_header(name), name)
-    found = {}
+    found: dict[str, str] = {}
     for name in wanted:
         if name in existing:
             found[name] = name

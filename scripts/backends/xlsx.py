@@ -23,10 +23,10 @@ import struct
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 
@@ -215,17 +215,24 @@ class WorkbookBackend:
             report.filled_tabs.append(tab.name)
 
 
-def _trim(rows: list[list[Value]]) -> Rows:
-    """calamine pads with "" to a rectangle; drop trailing empty cells and rows (as Google does)."""
+def _trim(rows: Sequence[Sequence[object]]) -> Rows:
+    """calamine pads with "" to a rectangle; drop trailing empty cells and rows (as Google does).
+    A duration cell (`9:30` typed in a duration format) becomes a time of day."""
     out: Rows = []
     for row in rows:
         end = len(row)
         while end and (row[end - 1] == "" or row[end - 1] is None):
             end -= 1
-        out.append(list(row[:end]))
+        out.append([_value(v) for v in row[:end]])
     while out and not out[-1]:
         out.pop()
     return out
+
+
+def _value(value: object) -> Value:
+    if isinstance(value, dt.timedelta):
+        return (dt.datetime.min + value).time() if dt.timedelta(0) <= value < dt.timedelta(days=1) else str(value)
+    return cast(Value, value)  # calamine gives only Value types otherwise
 
 
 def _cell_text(value: object) -> str:
