@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/generate.py
 SIZES = (1_000, 10_000)
 FIRST = [
     "Camille",
@@ -82,6 +83,7 @@ def people(n: int) -> list[dict[str, str]]:
 
 
 def write_registry(path: Path, rows: list[dict[str, str]]) -> None:
+    from generate import owned_headers
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
@@ -133,6 +135,9 @@ def write_registry(path: Path, rows: list[dict[str, str]]) -> None:
         ]
     )
     book.create_sheet("Présences").append(["Réunion", "Personne", "Statut", "Commentaire"])
+    # The tool's own tabs, as `gt init` leaves them (a registry in use has them).
+    for name, headers in owned_headers().items():
+        book.create_sheet(name).append(headers[0])
     book.save(path)
 
 
