@@ -152,6 +152,10 @@ def time(value: Value) -> dt.time | None:
         return value.time().replace(tzinfo=None)
     if isinstance(value, dt.time):
         return value.replace(tzinfo=None)
+    if isinstance(value, dt.timedelta):  # a workbook cell in a duration format ("9:30")
+        if not dt.timedelta(0) <= value < dt.timedelta(days=1):
+            raise ValueError(f"« {value} » n'est pas une heure de la journée")
+        return (dt.datetime.min + value).time()
     if isinstance(value, bool):
         raise ValueError("une case à cocher n'est pas une heure")
     if isinstance(value, int | float):

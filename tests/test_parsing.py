@@ -65,7 +65,7 @@ def test_bad_dates(raw: object) -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [("9h30", dt.time(9, 30)), ("09:30", dt.time(9, 30)), ("9h", dt.time(9, 0)), ("14 h 05", dt.time(14, 5)),
-     ("9H30", dt.time(9, 30)), (0.5, dt.time(12, 0)), (0.395833333, dt.time(9, 30)), (dt.time(18, 30), dt.time(18, 30)),
+     ("9H30", dt.time(9, 30)), (0.5, dt.time(12, 0)), (dt.timedelta(hours=9, minutes=30), dt.time(9, 30)), (0.395833333, dt.time(9, 30)), (dt.time(18, 30), dt.time(18, 30)),
      ("", None)],
 )
 def test_times(raw: object, expected: dt.time | None) -> None:

@@ -216,23 +216,16 @@ class WorkbookBackend:
 
 
 def _trim(rows: Sequence[Sequence[object]]) -> Rows:
-    """calamine pads with "" to a rectangle; drop trailing empty cells and rows (as Google does).
-    A duration cell (`9:30` typed in a duration format) becomes a time of day."""
+    """calamine pads with "" to a rectangle; drop trailing empty cells and rows (as Google does)."""
     out: Rows = []
     for row in rows:
         end = len(row)
         while end and (row[end - 1] == "" or row[end - 1] is None):
             end -= 1
-        out.append([_value(v) for v in row[:end]])
+        out.append(cast(list[Value], row[:end]))  # durations: see parsing.time
     while out and not out[-1]:
         out.pop()
     return out
-
-
-def _value(value: object) -> Value:
-    if isinstance(value, dt.timedelta):
-        return (dt.datetime.min + value).time() if dt.timedelta(0) <= value < dt.timedelta(days=1) else str(value)
-    return cast(Value, value)  # calamine gives only Value types otherwise
 
 
 def _cell_text(value: object) -> str:
