@@ -41,9 +41,12 @@ def best_of(call: Callable[[], Any], repeat: int = 2) -> float:
 
 
 def our_check(backend: Any, config: Any) -> None:
+    """What `Session.load` does for every command: read, then parse, the GC paused."""
     from scripts.loader import load_registry
+    from scripts.session import paused_gc
 
-    load_registry(backend.read(), config, AS_OF)
+    with paused_gc():
+        load_registry(backend.read(), config, AS_OF)
 
 
 def xlsx_figures(people: int, folder: Path) -> list[str]:

@@ -61,14 +61,13 @@ class LoadResult:
     fatal: list[Problem] = field(default_factory=list)
 
 
-@dataclass
 class _Row:
     """One data row of a tab, with the column of each known field."""
 
-    tab: str
-    number: int
-    cells: list[Value]
-    columns: dict[str, int]
+    __slots__ = ("cells", "columns", "number", "tab")
+
+    def __init__(self, tab: str, number: int, cells: list[Value], columns: dict[str, int]) -> None:
+        self.tab, self.number, self.cells, self.columns = tab, number, cells, columns
 
     def raw(self, key: str) -> Value:
         col = self.columns.get(key)
@@ -408,8 +407,12 @@ class _Loader:
 
 
 def _blank(row: list[Value]) -> bool:
-    """A row with nothing but empty cells, spaces or unticked checkboxes (Google's FALSE)."""
-    return all(not value or (type(value) is str and value.isspace()) for value in row)
+    """A row with nothing but empty cells, spaces or unticked checkboxes (Google's FALSE).
+    Returns at the first real value: on a normal row, its first cell."""
+    for value in row:  # noqa: SIM110  (a plain loop: the hot path of every read)
+        if value and not (type(value) is str and value.isspace()):
+            return False
+    return True
 
 
 # The everyday address (ASCII, dot-atom local part, hostname labels, alphabetic TLD): accepted

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # A cell value as backends return it: text, numbers, booleans, dates/times, or empty.
 Value = str | int | float | bool | dt.datetime | dt.date | dt.time | None
@@ -90,13 +90,13 @@ class Problem:
         }
 
 
-@dataclass(frozen=True)
-class RowSource:
-    """The row a record came from and the column of each of its fields (1-based)."""
+class RowSource(NamedTuple):
+    """The row a record came from and the column of each of its fields (1-based).
+    A named tuple: 100k attendance rows each carry one, so it must be cheap to make."""
 
     tab: str
     row: int
-    columns: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+    columns: dict[str, int] = {}  # noqa: RUF012  (shared per tab, never mutated)
 
     def cell(self, field_name: str) -> Location:
         return Location(self.tab, self.row, self.columns.get(field_name))
