@@ -325,8 +325,10 @@ def test_a_slow_step_is_announced(
 ) -> None:
     import time
 
-    monkeypatch.setattr(command, "SLOW_AFTER", 0.01)
-    with command._announce("Lecture de classeur x.xlsx"):
+    from scripts.commands import common
+
+    monkeypatch.setattr(common, "SLOW_AFTER", 0.01)
+    with common.announce("Lecture de classeur x.xlsx"):
         time.sleep(0.3)
     err = capsys.readouterr().err
     assert err.startswith("Lecture de classeur x.xlsx…\nLecture de classeur x.xlsx : terminé en 0.")

@@ -7,7 +7,7 @@ import json
 import click
 
 from ..errors import EXIT_FAILED, EXIT_PROBLEMS
-from .common import GtCommand, registry_options, session
+from .common import GtCommand, read_registry, registry_options, session
 
 
 @click.command(cls=GtCommand)
@@ -28,7 +28,7 @@ def check(ctx: click.Context, as_json: bool) -> None:
       gt check --json > problemes.json
     """
     run = session(ctx)
-    loaded = run.load(allow_fatal=True)
+    loaded = read_registry(run, allow_fatal=True)
     result = loaded.result
     problems = result.fatal + result.problems
     if as_json:

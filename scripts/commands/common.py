@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,7 +16,7 @@ import click
 from .. import parsing
 from ..errors import EXIT_FAILED, EXIT_PROBLEMS, RegistryError
 from ..model import Problem
-from ..session import Session, Settings
+from ..session import Loaded, Session, Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -150,3 +153,33 @@ def standalone(command: click.Command) -> Callable[[], None]:
         command.main(args=sys.argv[1:], prog_name=command.name)
 
     return main
+
+
+SLOW_AFTER = 1.5  # seconds before a step is announced on stderr
+
+
+@contextmanager
+def announce(step: str) -> Iterator[None]:
+    """A status line on stderr, only when the step takes more than SLOW_AFTER seconds."""
+    started = time.monotonic()
+    shown = threading.Event()
+
+    def show() -> None:
+        shown.set()
+        click.echo(f"{step}…", err=True)
+
+    timer = threading.Timer(SLOW_AFTER, show)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        if shown.is_set():
+            click.echo(f"{step} : terminé en {time.monotonic() - started:.1f} s.", err=True)
+
+
+def read_registry(run: Session, *, allow_fatal: bool = False) -> Loaded:
+    """`run.load()`, announced on stderr when the sheet is slow to come."""
+    with announce(f"Lecture de {run.backend.description}"):
+        return run.load(allow_fatal=allow_fatal)

@@ -9,7 +9,15 @@ import click
 
 from ..contacts import DEFAULT_FORMAT, FORMATS, Criteria, produce, write_output
 from ..eligibility import compute_eligibility
-from .common import GtCommand, echo_problems, exit_for, registry_options, session, standalone
+from .common import (
+    GtCommand,
+    echo_problems,
+    exit_for,
+    read_registry,
+    registry_options,
+    session,
+    standalone,
+)
 
 FORMAT_HELP = "\n".join(f"  {f.name:<11} {f.description}" for f in FORMATS.values())
 
@@ -102,7 +110,7 @@ def contacts(
     if format_name and template:
         raise click.UsageError("--format et --template s'excluent : choisissez l'un ou l'autre")
     run = session(ctx)
-    loaded = run.load()
+    loaded = read_registry(run)
     registry = loaded.result.registry
     echo_problems(loaded.result.problems)
     fmt = None if template else FORMATS[format_name or DEFAULT_FORMAT]

@@ -22,7 +22,7 @@ from ..invitations import (
     screen,
 )
 from ..mail import Output, check_output, write_output
-from .common import GtCommand, dry_run_option, registry_options, session
+from .common import GtCommand, dry_run_option, read_registry, registry_options, session
 from .draft_invitations import echo_drafts, echo_skipped, progress, record_in_journal
 
 
@@ -86,7 +86,7 @@ def draft_emails(
     """
     run = session(ctx)
     config = run.config
-    loaded = run.load()
+    loaded = read_registry(run)
     registry = loaded.result.registry
     group = find_group(registry, group_code) if group_code else None
     implied = IMPLIED_AUDIENCE.get(template)

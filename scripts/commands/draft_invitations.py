@@ -26,7 +26,7 @@ from ..invitations import (
 )
 from ..mail import Output, check_output, write_output
 from ..session import Loaded, Session
-from .common import GtCommand, dry_run_option, registry_options, session, standalone
+from .common import GtCommand, dry_run_option, read_registry, registry_options, session, standalone
 
 PROGRESS_FROM = 200  # drafts: below this a run is too quick for a progress bar
 
@@ -88,7 +88,7 @@ def draft_invitations(
     """
     run = session(ctx)
     config = run.config
-    loaded = run.load()
+    loaded = read_registry(run)
     registry = loaded.result.registry
     meeting = find_meeting(registry, meeting_id)
     plan = plan_invitations(

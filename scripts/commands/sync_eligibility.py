@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,16 +13,17 @@ from ..session import Session
 from ..sync import change_lines, plan_sync, summary_lines, write_back
 from .common import (
     GtCommand,
+    announce,
     dry_run_option,
     echo_problems,
     exit_for,
+    read_registry,
     registry_options,
     session,
     standalone,
 )
 
 NOTHING_WRITTEN = "rien n'a été écrit"
-SLOW_AFTER = 1.5  # seconds before a step is announced on stderr
 
 
 @click.command("sync-eligibility", cls=GtCommand)
@@ -54,8 +53,7 @@ def sync_eligibility(ctx: click.Context, dry_run: bool, season: str | None) -> N
     """
     run = session(ctx)
     chosen = _season(run, season)
-    with _announce(f"Lecture de {run.backend.description}"):
-        loaded = run.load()
+    loaded = read_registry(run)
     registry, problems = loaded.result.registry, loaded.result.problems
     plan = plan_sync(registry, run.config, run.today, chosen)
     for line in summary_lines(plan):
@@ -69,7 +67,7 @@ def sync_eligibility(ctx: click.Context, dry_run: bool, season: str | None) -> N
         click.echo(f"Rien n'a changé depuis la dernière synchronisation : {NOTHING_WRITTEN}.")
     else:
         with (
-            _announce(
+            announce(
                 "Écriture des onglets « Éligibilité », « Bilan organisations » et « Journal »"
             ),
             _nothing_written(),
@@ -111,27 +109,6 @@ def _nothing_written() -> Iterator[None]:
         raise WriteFailed(
             f"{err.message} ; {NOTHING_WRITTEN}", err.hint or "réessayez plus tard"
         ) from err
-
-
-@contextmanager
-def _announce(step: str) -> Iterator[None]:
-    """A status line on stderr, only when the step takes more than SLOW_AFTER seconds."""
-    started = time.monotonic()
-    shown = threading.Event()
-
-    def show() -> None:
-        shown.set()
-        click.echo(f"{step}…", err=True)
-
-    timer = threading.Timer(SLOW_AFTER, show)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
-        if shown.is_set():
-            click.echo(f"{step} : terminé en {time.monotonic() - started:.1f} s.", err=True)
 
 
 main = standalone(sync_eligibility)
