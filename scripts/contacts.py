@@ -23,9 +23,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
 from jinja2 import Template
 
+from . import i18n
 from .audience import is_invited
 from .eligibility import Eligibility, Season
 from .errors import ConfigError, SelectionError, TemplateFailure
@@ -438,18 +438,13 @@ def contact(registry: Registry, person: Person, eligibility: Eligibility | None)
     )
 
 
-def french_time(moment: dt.time) -> str:
-    """`9 h 30`, `18 h` (French typography)."""
-    return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
-
-
 def meeting_view(registry: Registry, meeting: Meeting) -> MeetingView:
-    day = format_date(meeting.date, "full", locale="fr") if meeting.date else "date à préciser"
+    day = i18n.day_text(meeting.date, "fr") if meeting.date else "date à préciser"
     time = ""
     if meeting.start and meeting.end:
-        time = f"de {french_time(meeting.start)} à {french_time(meeting.end)}"
+        time = f"de {i18n.time_text(meeting.start, 'fr')} à {i18n.time_text(meeting.end, 'fr')}"
     elif meeting.start:
-        time = f"à {french_time(meeting.start)}"
+        time = f"à {i18n.time_text(meeting.start, 'fr')}"
     group = registry.groups.get(meeting.group or "")
     host = registry.organisations.get(meeting.host_id)
     group_name = (
@@ -552,7 +547,7 @@ def build_context(
         "groups": {code: g.name for code, g in registry.groups.items()},
         "title": describe(registry, selection.criteria),
         "season": season.label if season else "",
-        "today": format_date(today, "long", locale="fr"),
+        "today": i18n.short_day_text(today, "fr"),
         "sep": sep,
         "bom": "\ufeff",
         "crlf": "\r\n",

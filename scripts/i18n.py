@@ -8,6 +8,7 @@ month names come from Babel, so `mardi 14 janvier 2020, de 9 h 30 à 11 h 30` in
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -44,12 +45,19 @@ def _wording(language: str) -> Wording:
 
 def day_text(day: dt.date, language: str) -> str:
     """`mardi 14 janvier 2020` / `Tuesday, January 14, 2020`."""
-    return format_date(day, "full", locale=_locale(language))
+    return _first_of_month(format_date(day, "full", locale=_locale(language)), day, language)
 
 
 def short_day_text(day: dt.date, language: str) -> str:
     """`14 janvier 2020` / `January 14, 2020` (no weekday), for lists and subjects."""
-    return format_date(day, "long", locale=_locale(language))
+    return _first_of_month(format_date(day, "long", locale=_locale(language)), day, language)
+
+
+def _first_of_month(text: str, day: dt.date, language: str) -> str:
+    """French writes the first of the month as an ordinal (`1er janvier`); CLDR does not."""
+    if language == "fr" and day.day == 1:
+        return re.sub(r"(?<!\d)1 ", "1er ", text, count=1)
+    return text
 
 
 def time_text(moment: dt.time, language: str) -> str:

@@ -365,7 +365,7 @@ class TemplateSet:
     def load(cls, folder: Path, kind: str, languages: Sequence[str], default: str) -> TemplateSet:
         if not (folder / f"{kind}.{default}.eml.j2").is_file():
             known = (
-                sorted({p.name.split(".")[0] for p in folder.glob("*.eml.j2")})
+                sorted({p.name.split(".")[0] for p in folder.glob("*.eml.j2")} - MEETING_KINDS)
                 if folder.is_dir()
                 else []
             )
@@ -388,6 +388,7 @@ class TemplateSet:
         return person.language if person.language in self.text else self.default
 
 
+MEETING_KINDS = {"reunion", "lancement", "petit-dejeuner", "soiree"}  # draft-invitations' own
 SUBJECT = re.compile(r"\A\s*Subject:[ \t]*", re.IGNORECASE)
 
 
@@ -582,6 +583,13 @@ def plan_invitations(
     past = history(entries, meeting.id)
     current = fingerprint(meeting)
     recipients, already = audience.recipients, []
+    if only_new and past.sequence is not None and current != past.fingerprint:
+        raise SelectionError(
+            f"la réunion {meeting.id} a changé (date, heure ou lieu) depuis la dernière rédaction : "
+            "les personnes déjà invitées doivent recevoir la mise à jour",
+            "relancez sans --only-new (avec --force si le dossier existe) : tout le monde recevra "
+            "l'invitation mise à jour, et les calendriers la remplaceront",
+        )
     if only_new:
         recipients = [p for p in audience.recipients if p.id not in past.drafted]
         already = [p for p in audience.recipients if p.id in past.drafted]

@@ -278,8 +278,9 @@ class _Loader:
                 continue
             first = self.check_text(row, "first_name", "le prénom")
             last = self.check_text(row, "last_name", "le nom")
-            if not (first or last):
-                self.report(row.at("last_name"), "missing_value", f"personne {person_id} sans nom ni prénom")
+            for key, value, what in (("first_name", first, "prénom"), ("last_name", last, "nom")):
+                if not value:
+                    self.report(row.at(key), "missing_value", f"{what} manquant pour {person_id}", "les invitations et les listes en ont besoin")
             email, email_ok = self.email(row, emails)
             groups = tuple(g for g in (self.resolve_group(row, c) for c in parsing.group_codes(row.raw("groups"))) if g)
             opted_out = self.parse(row, "opted_out", parsing.yes_no, True, "bad_yes_no")

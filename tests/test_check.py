@@ -174,3 +174,15 @@ def test_demo_registry_is_clean(run_gt: Callable[..., Result], demo_xlsx: Path, 
         assert result.exit_code == 0, result.output
     else:  # on 1 December 2019, the attendance of January's meetings is in the future
         assert result.exit_code == 1 and "dans le futur" in result.stdout
+
+
+def test_empty_first_or_last_name_is_reported(run_gt: Callable[..., Result], make_workbook: Callable[..., Path]) -> None:
+    tabs = small_registry()
+    tabs["Personnes"][2][1] = "  "
+    tabs["Personnes"][3][2] = None
+    result = run_gt("--sheet", make_workbook(tabs), *AS_OF, "check")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "Personnes!B3 : prénom manquant pour P-2 (les invitations et les listes en ont besoin)",
+        "Personnes!C4 : nom manquant pour P-3 (les invitations et les listes en ont besoin)",
+    ]

@@ -529,3 +529,37 @@ def test_skipped_people_are_written_in_the_journal_problems_column(
     assert result.exit_code == 1
     journal = list(openpyxl.load_workbook(sheet)["Journal"].iter_rows(values_only=True))
     assert "Personnes!D3" in journal[-1][4] and "P-2" in journal[-1][4]
+
+
+def test_only_new_refuses_when_the_meeting_changed_since_the_last_drafting(
+    run_gt: Run, small_xlsx: Path, tmp_path: Path
+) -> None:
+    """Those already invited must get the update: --only-new would leave them a stale event."""
+    out = tmp_path / "ai"
+    args = ("--sheet", small_xlsx, "--as-of", "2020-01-02", "draft-invitations", "R-AI-1")
+    assert run_gt(*args, "--out", out).exit_code == 0
+    book = openpyxl.load_workbook(small_xlsx)
+    book["Réunions"]["G3"] = "Autre salle"  # Lieu of R-AI-1
+    book.save(small_xlsx)
+    result = run_gt(*args, "--out", out, "--only-new")
+    assert result.exit_code == 1
+    assert "la réunion R-AI-1 a changé (date, heure ou lieu)" in result.stderr
+    assert "relancez sans --only-new" in result.stderr
+    again = run_gt(*args, "--out", out, "--force")
+    assert again.exit_code == 0 and "SEQUENCE 1" in again.stderr
+
+
+def test_draft_emails_refuses_a_meeting_template(run_gt: Run, small_xlsx: Path) -> None:
+    result = run_gt("--sheet", small_xlsx, "draft-emails", "reunion")
+    assert result.exit_code == 2
+    assert "utilisez « gt draft-invitations ID_DE_LA_REUNION »" in result.stderr
+
+
+def test_the_first_of_the_month_is_written_as_an_ordinal_in_french() -> None:
+    import datetime as dt
+
+    from scripts import i18n
+
+    assert i18n.when_text(dt.date(2020, 1, 1), dt.time(9, 30), dt.time(11), "fr") == "mercredi 1er janvier 2020, de 9 h 30 à 11 h"
+    assert i18n.short_day_text(dt.date(2020, 6, 11), "fr") == "11 juin 2020"
+    assert i18n.day_text(dt.date(2020, 1, 1), "en") == "Wednesday, January 1, 2020"

@@ -11,6 +11,7 @@ from ..eligibility import compute_eligibility
 from ..errors import EXIT_PROBLEMS, SelectionError
 from ..invitations import (
     IMPLIED_AUDIENCE,
+    MEETING_KINDS,
     compose_all,
     file_names,
     find_group,
@@ -84,6 +85,12 @@ def draft_emails(
       gt draft-emails appel-hotes --mbox appel.mbox
       gt draft-emails membre-actif --group AI
     """
+    if template in MEETING_KINDS:
+        raise click.BadParameter(
+            f"« {template} » est un modèle d'invitation à une réunion : "
+            f"utilisez « gt draft-invitations ID_DE_LA_REUNION »",
+            param_hint="TEMPLATE",
+        )
     run = session(ctx)
     config = run.config
     loaded = read_registry(run)
