@@ -103,3 +103,12 @@ def test_missing_credentials_file_is_a_clean_error(run_gt: Callable[..., Result]
     result = run_gt("--sheet", KEY, "--credentials", tmp_path / "absent.json", "check")
     assert result.exit_code == 3
     assert "Traceback" not in result.output and "--credentials" in result.stderr
+
+
+def test_init_dry_run_on_google_sends_no_write(run_gt: Callable[..., Result], fake_sheets: FakeSheets, service_account_file: Path) -> None:
+    fake_sheets.add_spreadsheet(KEY, {"Feuille 1": []})
+    result = google(run_gt, service_account_file)("init", "--demo", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "onglet serait créé : Personnes" in result.output
+    assert fake_sheets.count("values.batchUpdate") == fake_sheets.count("batchUpdate") == 0
+    assert fake_sheets.tab_names(KEY) == ["Feuille 1"]

@@ -211,3 +211,22 @@ def test_demo_fills_the_whole_season(demo_xlsx: Path, config: Config) -> None:
         "Acteur public", "Économie sociale et solidaire", "Entreprise", "ONG", "Média", "Recherche et enseignement supérieur"}
     assert {m.type for m in reg.meetings.values()} == {"Lancement", "Réunion", "Petit-déjeuner", "Soirée"}
     assert len(reg.attendance) > 200
+
+
+def test_init_respects_alias_headers_and_loose_tab_names(run_gt: Callable[..., Result], make_workbook: Callable[..., Path]) -> None:
+    """An existing workbook with `Courriel` and a `presences` tab gets no duplicate column or tab."""
+    tabs = small_registry()
+    tabs["Personnes"][0][3] = "Courriel"
+    tabs["presences"] = tabs.pop("Présences")
+    path = make_workbook(tabs)
+    dry = run_gt("--sheet", path, "init", "--dry-run")
+    assert dry.exit_code == 0 and "rien n'a été écrit" in dry.output
+    assert "onglet serait créé : Éligibilité" in dry.output
+    assert "Présences" not in dry.output and "E-mail" not in dry.output
+    before = path.read_bytes()
+    assert path.read_bytes() == before
+    result = run_gt("--sheet", path, "init")
+    book = openpyxl.load_workbook(path)
+    assert "Présences" not in book.sheetnames
+    assert "E-mail" not in [c.value for c in book["Personnes"][1]]
+    assert result.exit_code == 0

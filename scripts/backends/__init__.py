@@ -5,7 +5,7 @@
 - `write(contents, previous)` replaces the *whole* contents of tool-owned tabs, and nothing
   else, in one go (one HTTP request for Google Sheets); `previous` is the snapshot read
   earlier, so leftover rows of a longer previous content are cleared.
-- `initialise(layout, data, force)` creates missing tabs/headers (`gt init`).
+- `initialise(layout, data, force, dry_run)` creates missing tabs/headers (`gt init`).
 
 Nothing from Google is imported unless the sheet is a Google one.
 """
@@ -74,7 +74,7 @@ class Backend(Protocol):
     def identity(self) -> str: ...
 
     def initialise(
-        self, layout: list[TabLayout], data: dict[str, Rows] | None, force: bool
+        self, layout: list[TabLayout], data: dict[str, Rows] | None, force: bool, dry_run: bool = False
     ) -> InitReport: ...
 
 
@@ -116,6 +116,17 @@ def match_tabs(wanted: Iterable[str], existing: Iterable[str]) -> dict[str, str]
         elif normalise_header(name) in loose:
             found[name] = loose[normalise_header(name)]
     return found
+
+
+def header_spellings(config: Config, tab_name: str) -> dict[str, set[str]]:
+    """For a staff tab: each configured header → every spelling that counts as it (header and
+    aliases, normalised as the loader compares them). Empty for other tabs."""
+    from ..parsing import normalise_header
+
+    for spec in config.staff_tabs.values():
+        if spec.name == tab_name:
+            return {f.header: {normalise_header(n) for n in (f.header, *f.aliases)} for f in spec.fields}
+    return {}
 
 
 def tab_names(config: Config) -> list[str]:

@@ -373,7 +373,7 @@ class GoogleSheetsBackend:
     # -- init -------------------------------------------------------------------------
 
     def initialise(
-        self, layout: list[TabLayout], data: dict[str, Rows] | None, force: bool
+        self, layout: list[TabLayout], data: dict[str, Rows] | None, force: bool, dry_run: bool = False
     ) -> InitReport:
         """Add missing tabs and headers, drop-downs, a frozen header row and a warning
         protection on tool-owned tabs; fill empty tabs with `data` (every tab with `force`).
@@ -386,6 +386,8 @@ class GoogleSheetsBackend:
             plan = _InitPlan(self.config, sheets, data, force)
             for tab in layout:
                 plan.add(tab, current.get(tab.name))
+            if dry_run:
+                return plan.report
             if plan.structure:
                 self._http().batch_update(self.key, {"requests": plan.structure})
             if plan.values:

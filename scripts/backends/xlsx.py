@@ -32,7 +32,7 @@ from xml.etree import ElementTree as ET
 
 from ..errors import SourceError, WriteFailed
 from ..model import Rows, Value
-from . import InitReport, Snapshot, TabLayout, match_tabs, tab_names
+from . import InitReport, Snapshot, TabLayout, header_spellings, match_tabs, tab_names
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -167,7 +167,7 @@ class WorkbookBackend:
 
     # -- gt init -----------------------------------------------------------------------
     def initialise(
-        self, layout: list[TabLayout], data: dict[str, Rows] | None, force: bool
+        self, layout: list[TabLayout], data: dict[str, Rows] | None, force: bool, dry_run: bool = False
     ) -> InitReport:
         import openpyxl
 
@@ -179,7 +179,7 @@ class WorkbookBackend:
             book = self._load_for_writing()
         for tab in layout:
             self._initialise_tab(book, tab, data, force, report)
-        if report.changed or force:
+        if (report.changed or force) and not dry_run:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.exists():
                 self._refuse_if_open()
@@ -194,10 +194,12 @@ class WorkbookBackend:
         force: bool,
         report: InitReport,
     ) -> None:
-        if tab.name in book.sheetnames:
-            sheet = book[tab.name]
+        real = match_tabs([tab.name], book.sheetnames).get(tab.name)
+        spellings = header_spellings(self.config, tab.name)
+        if real is not None:
+            sheet = book[real]
             present = [_cell_text(c.value) for c in sheet[1]] if sheet.max_row >= 1 else []
-            missing = [h for h in tab.headers if h not in present]
+            missing = [h for h in tab.headers if _header_column(h, present, spellings) is None]
             if missing:
                 start = len([p for p in present if p]) + 1
                 for offset, header in enumerate(missing):
@@ -210,9 +212,23 @@ class WorkbookBackend:
             _decorate(sheet, tab)
         rows = (data or {}).get(tab.name)
         if rows and (force or sheet.max_row <= 1):
+            headers = [_cell_text(c.value) for c in sheet[1]]
+            positions = [_header_column(_cell_text(h), headers, spellings) for h in rows[0]]
             for number, row in enumerate(rows[1:], start=sheet.max_row + 1):
-                _append(sheet, row, number)
+                aligned: list[Value] = [None] * len(headers)  # the staff's own column order
+                for position, value in zip(positions, row, strict=False):
+                    if position is not None:
+                        aligned[position] = value
+                _append(sheet, aligned, number)
             report.filled_tabs.append(tab.name)
+
+
+def _header_column(header: str, present: Sequence[str], spellings: dict[str, set[str]]) -> int | None:
+    """0-based column of `header` among `present` headers, through its aliases."""
+    from ..parsing import normalise_header
+
+    wanted = spellings.get(header, {normalise_header(header)})
+    return next((i for i, p in enumerate(present) if normalise_header(p) in wanted), None)
 
 
 def _trim(rows: Sequence[Sequence[object]]) -> Rows:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from ..backends import TabLayout
+from ..backends import InitReport, TabLayout
 from ..config import Config
 from ..demo import demo_rows
 from ..model import MEETING_TYPES, ORGANISATION_TYPES
-from .common import GtCommand, registry_options, session
+from .common import GtCommand, dry_run_option, registry_options, session
 
 YES_NO = ("oui", "non")
 
@@ -36,8 +36,9 @@ def layout(config: Config, group_codes: tuple[str, ...] = ()) -> list[TabLayout]
 @registry_options
 @click.option("--demo", is_flag=True, help="Remplir avec des données fictives : une saison 2019-2020 complète.")
 @click.option("--force", is_flag=True, help="Écraser un classeur existant (ou les données existantes avec --demo).")
+@dry_run_option
 @click.pass_context
-def init(ctx: click.Context, demo: bool, force: bool) -> None:
+def init(ctx: click.Context, demo: bool, force: bool, dry_run: bool) -> None:
     """Créer le registre : onglets, en-têtes, listes déroulantes.
 
     Pour un fichier .xlsx : un classeur neuf (ligne d'en-têtes figée, listes déroulantes
@@ -55,19 +56,27 @@ def init(ctx: click.Context, demo: bool, force: bool) -> None:
     config = run.config
     data = demo_rows(config) if demo else None
     codes = tuple(str(r[0]) for r in data[config.tab("groups")][1:]) if data else ()
-    report = run.backend.initialise(layout(config, codes), data, force)
+    report = run.backend.initialise(layout(config, codes), data, force, dry_run=dry_run)
     where = run.backend.description
+    if dry_run:
+        _echo_report(report, prefix="serait ")
+        click.echo(f"Simulation (--dry-run) : rien n'a été écrit dans {where}.")
+        return
     if not report.changed:
         click.echo(f"{where} : le registre est déjà complet, rien n'a été écrit.")
         if demo:
             click.echo("Les données existantes ont été gardées : ajoutez --force pour les remplacer par la démo.")
         return
-    for tab in report.created_tabs:
-        click.echo(f"onglet créé : {tab}")
-    for tab, headers in report.added_headers.items():
-        click.echo(f"{tab} : en-têtes ajoutés : {', '.join(headers)}")
-    for tab in report.filled_tabs:
-        click.echo(f"{tab} : données de démonstration écrites")
+    _echo_report(report)
     click.secho(f"Registre prêt : {where}.", fg="green")
     hint = "gt --as-of 2020-06-15 sync-eligibility" if demo else "gt check"
     click.echo(f"Étape suivante : « {hint} ».")
+
+
+def _echo_report(report: InitReport, prefix: str = "") -> None:
+    for tab in report.created_tabs:
+        click.echo(f"onglet {prefix}créé : {tab}")
+    for tab, headers in report.added_headers.items():
+        click.echo(f"{tab} : en-têtes {prefix}ajoutés : {', '.join(headers)}")
+    for tab in report.filled_tabs:
+        click.echo(f"{tab} : données de démonstration {prefix}écrites")
