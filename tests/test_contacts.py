@@ -832,3 +832,13 @@ def test_registry_problems_are_listed_and_exit_1_but_the_list_is_written(
     assert result.exit_code == 1
     assert "Présences!B13 : personne inconnue « P-404 »" in result.stderr
     assert "anne@alpha.org" in result.stdout
+
+
+def test_dry_run_writes_nothing_and_says_who_would_be_written(
+    run_gt: Callable[..., Result], small_xlsx: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "liste.csv"
+    result = run_gt("--sheet", small_xlsx, "--as-of", "2020-06-15", "contacts", "--group", "AI", "--out", out, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert not out.exists() and result.stdout == ""
+    assert result.stderr.startswith("Simulation (--dry-run) : 3 personnes écrites dans")

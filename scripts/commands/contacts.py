@@ -11,6 +11,7 @@ from ..contacts import DEFAULT_FORMAT, FORMATS, Criteria, produce, write_output
 from ..eligibility import compute_eligibility
 from .common import (
     GtCommand,
+    dry_run_option,
     echo_problems,
     exit_for,
     read_registry,
@@ -75,6 +76,7 @@ FORMAT_HELP = "\n".join(f"  {f.name:<11} {f.description}" for f in FORMATS.value
     "--sep",
     help="Séparateur : entre adresses pour emails (défaut « ; »), entre colonnes pour les CSV.",
 )
+@dry_run_option
 @click.pass_context
 def contacts(
     ctx: click.Context,
@@ -88,6 +90,7 @@ def contacts(
     out: Path | None,
     force: bool,
     sep: str | None,
+    dry_run: bool,
 ) -> None:
     """Listes de contacts, feuille d'émargement, annuaire — jamais les personnes désinscrites.
 
@@ -124,13 +127,17 @@ def contacts(
         today=run.today,
         sep=sep,
     )
-    if out is None:
+    if dry_run:
+        click.echo(f"Simulation (--dry-run) : {result.summary(str(out) if out else '')}", err=True)
+        click.echo("Rien n'a été écrit : relancez sans --dry-run.", err=True)
+    elif out is None:
         stdout = click.get_binary_stream("stdout")
         stdout.write(result.data)
         stdout.flush()
     else:
         write_output(result.data, out, force=force)
-    click.secho(result.summary(str(out) if out else ""), fg="green", err=True)
+    if not dry_run:
+        click.secho(result.summary(str(out) if out else ""), fg="green", err=True)
     ctx.exit(exit_for(loaded.result.problems))  # 1: written, but problems were listed above
 
 
