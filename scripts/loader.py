@@ -172,7 +172,7 @@ class _Loader:
             self.report(row.at(key), "missing_value", f"{what} manquant : ligne ignorée", "donnez un identifiant unique à cette ligne")
             return None
         if parsing.has_control_chars(value):
-            self.report(row.at(key), "control_chars", f"{what} « {value!r} » contient un caractère de contrôle : ligne ignorée")
+            self.report(row.at(key), "control_chars", f"{what} « {value!r} » contient un caractère de contrôle : ligne ignorée", "retapez l'identifiant sur une seule ligne, sans tabulation")
             return None
         folded = value.casefold()
         if folded in seen:
@@ -192,7 +192,7 @@ class _Loader:
                 continue
             name = self.check_text(row, "name", "le nom")
             if not name:
-                self.report(row.at("name"), "missing_value", f"organisation {org_id} sans nom")
+                self.report(row.at("name"), "missing_value", f"organisation {org_id} sans nom", "indiquez le nom de l'organisation")
             kind_raw = row.text("type")
             kind = types.get(parsing.normalise_header(kind_raw), kind_raw)
             if kind not in ORGANISATION_TYPES:
@@ -245,7 +245,7 @@ class _Loader:
                 continue
             referent_email = row.text("referent_email")
             if referent_email and not valid_email(referent_email):
-                self.report(row.at("referent_email"), "invalid_email", f"adresse e-mail invalide « {referent_email} »")
+                self.report(row.at("referent_email"), "invalid_email", f"adresse e-mail invalide « {referent_email} »", "une seule adresse, de la forme nom@domaine.fr ; en attendant, l'expéditeur par défaut est utilisé")
                 referent_email = ""
             self.registry.groups[code] = Group(
                 code=code,
@@ -335,7 +335,7 @@ class _Loader:
                 self.report(row.at("group"), "missing_group", f"{kind} sans groupe", "indiquez le code du groupe, tel qu'écrit dans l'onglet Groupes")
             when = self.parse(row, "date", parsing.date, None, "bad_date")
             if when is None and not row.text("date"):
-                self.report(row.at("date"), "missing_value", f"réunion {meeting_id} sans date")
+                self.report(row.at("date"), "missing_value", f"réunion {meeting_id} sans date", "indiquez la date, par exemple 14/01/2020 : sans date, la réunion ne compte pas et ne peut pas être annoncée")
             self.registry.meetings[meeting_id] = Meeting(
                 id=meeting_id,
                 type=kind,

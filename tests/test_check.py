@@ -186,3 +186,15 @@ def test_empty_first_or_last_name_is_reported(run_gt: Callable[..., Result], mak
         "Personnes!B3 : prénom manquant pour P-2 (les invitations et les listes en ont besoin)",
         "Personnes!C4 : nom manquant pour P-3 (les invitations et les listes en ont besoin)",
     ]
+
+
+def test_every_problem_has_a_hint(run_gt: Callable[..., Result], make_workbook: Callable[..., Path]) -> None:
+    tabs = messy()
+    tabs["Organisations"].append(["ORG-4", "", "ONG"])
+    tabs["Groupes"][1][3] = "camille@"
+    tabs["Réunions"].append(["R-ND", "Réunion", "AI", "", "", "", "", "", "", ""])
+    tabs["Personnes"].append(["P-\t9", "A", "B", "ab@c.fr", "ORG-1", "", "", "", "", ""])
+    result = run_gt("--sheet", make_workbook(tabs), *AS_OF, "check", "--json")
+    problems = json.loads(result.stdout)
+    assert len(problems) >= 18
+    assert [p["cell"] for p in problems if not p["hint"]] == []
