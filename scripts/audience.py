@@ -10,7 +10,18 @@ sheet keeps someone without an e-mail; a draft cannot).
 
 from __future__ import annotations
 
+from .errors import SelectionError
 from .model import EVENING, GROUP_MEETING_TYPES, LAUNCH, Meeting, Person, Registry
+
+
+def require_audience(meeting: Meeting) -> None:
+    """A group meeting whose group is missing or unknown has no audience: say which cell."""
+    if meeting.type in GROUP_MEETING_TYPES and not meeting.group:
+        where = meeting.source.cell("group").ref if meeting.source else meeting.id
+        raise SelectionError(
+            f"{where} : {meeting.type} {meeting.id} sans groupe connu",
+            "indiquez le code du groupe, tel qu'écrit dans l'onglet Groupes",
+        )
 
 
 def partner_contact(registry: Registry, person: Person) -> bool:

@@ -26,7 +26,7 @@ from typing import Any
 from jinja2 import Template
 
 from . import i18n
-from .audience import is_invited
+from .audience import is_invited, require_audience
 from .eligibility import Eligibility, Season
 from .errors import ConfigError, SelectionError, TemplateFailure
 from .model import (
@@ -247,6 +247,7 @@ def resolve(registry: Registry, criteria: Criteria) -> Criteria:
     meeting = criteria.meeting
     if meeting is not None:
         meeting = _resolve_one(meeting, list(registry.meetings), "réunion", "--meeting", "inconnue")
+        require_audience(registry.meetings[meeting])
     return Criteria(groups, criteria.active, types, country, meeting)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from jinja2 import Template
 
 from . import i18n
-from .audience import is_invited
+from .audience import is_invited, require_audience
 from .config import Config
 from .errors import SelectionError, TemplateFailure
 from .journal import JournalEntry
@@ -72,14 +72,8 @@ def find_meeting(registry: Registry, meeting_id: str) -> Meeting:
 def invited(registry: Registry, meeting: Meeting) -> list[Person]:
     """The meeting's audience by its type, before anyone is screened out, by name."""
     people = registry.people.values()
-    if meeting.type in GROUP_MEETING_TYPES:
-        if not meeting.group:
-            where = meeting.source.cell("group").ref if meeting.source else meeting.id
-            raise SelectionError(
-                f"{where} : {meeting.type} {meeting.id} sans groupe connu",
-                "indiquez le code du groupe dans l'onglet Réunions",
-            )
-    elif meeting.type not in (LAUNCH, EVENING):
+    require_audience(meeting)
+    if meeting.type not in (*GROUP_MEETING_TYPES, LAUNCH, EVENING):
         raise SelectionError(f"type de réunion « {meeting.type} » inconnu pour {meeting.id}")
     chosen = [p for p in people if is_invited(registry, meeting, p)]
     return sorted(chosen, key=lambda p: p.sort_key)

@@ -842,3 +842,15 @@ def test_dry_run_writes_nothing_and_says_who_would_be_written(
     assert result.exit_code == 0, result.output
     assert not out.exists() and result.stdout == ""
     assert result.stderr.startswith("Simulation (--dry-run) : 3 personnes écrites dans")
+
+
+def test_sign_in_sheet_of_a_meeting_with_an_unknown_group_names_the_cell(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
+    from conftest import small_registry
+
+    tabs = small_registry()
+    tabs["Réunions"][2][2] = "ZZ"  # R-AI-1's group
+    result = run_gt("--sheet", make_workbook(tabs), "--as-of", "2020-06-15", "contacts", "--meeting", "R-AI-1", "--format", "emargement")
+    assert result.exit_code == 1
+    assert "Erreur : Réunions!C3 : Réunion R-AI-1 sans groupe connu" in result.stderr
