@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -32,7 +33,8 @@ PROGRESS_FROM = 200  # drafts: below this a run is too quick for a progress bar
 
 EPILOG_NEXT = (
     "Étape suivante : ouvrez {where} — Outlook : double-clic sur un .eml (brouillon modifiable) ; "
-    "Thunderbird : glisser les .eml dans Brouillons{mbox} — relisez, puis envoyez."
+    "Thunderbird : double-clic sur un .eml puis Message › Modifier en tant que nouveau message{mbox} "
+    "— relisez, puis envoyez."
 )
 
 
@@ -102,7 +104,7 @@ def draft_invitations(
     output = Output(out or config.drafts_dir / folder_name(meeting.id), mbox, force, add=only_new)
     if not dry_run:
         check_output(output, file_names(plan.recipients).values())
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    now = dt.datetime.now(ZoneInfo(config.timezone)).replace(microsecond=0)  # the Date: header, in Paris time
     composer = invitation_composer(registry, config, meeting, plan.sequence, now)
     with progress(len(plan.recipients)) as tick:
         drafts, unsafe = compose_all(composer, plan.recipients, tick=tick)
@@ -222,6 +224,7 @@ def record_in_journal(
     rows = loaded.snapshot.tabs.get(tab)
     by = run.backend.identity()
     problems = "; ".join(str(s) for s in skipped[:20]) + (f"; … et {len(skipped) - 20} autre(s)" if len(skipped) > 20 else "")
+    problems = problems or "aucun"  # as sync-eligibility writes it
     for entry in journal_entries(now.astimezone(), command, by, changes, detail, people, problems):
         rows = journal.append(rows, entry)
     try:
