@@ -31,7 +31,11 @@ STAFF_TABS: dict[str, tuple[str, dict[str, tuple[str, bool, list[str]]]]] = {
             "city": ("Ville", False, ["City"]),
             "website": ("Site web", False, ["Site", "Site internet", "Website", "URL"]),
             "partner": ("Partenaire", False, ["Partner"]),
-            "forum_coorganiser": ("Co-organisateur FMC", False, ["Co-organisateur", "Coorganisateur FMC"]),
+            "forum_coorganiser": (
+                "Co-organisateur FMC",
+                False,
+                ["Co-organisateur", "Coorganisateur FMC"],
+            ),
             "has_room": ("Salle disponible", False, ["Salle", "Room"]),
             "address": ("Adresse", False, ["Adresse salle", "Address"]),
         },
@@ -241,7 +245,9 @@ def _build(raw: dict[str, Any], where: str, source_file: Path | None) -> Config:
         specs = []
         for fkey, (_h, required, _a) in fields.items():
             header = tab["headers"][fkey]
-            name = _expect(header["name"], str, where, f"tabs.{key}.headers.{fkey}.name", "un texte")
+            name = _expect(
+                header["name"], str, where, f"tabs.{key}.headers.{fkey}.name", "un texte"
+            )
             aliases = _text_list(header["aliases"], where, f"tabs.{key}.headers.{fkey}.aliases")
             specs.append(FieldSpec(fkey, name, required, aliases))
         name = _expect(tab["name"], str, where, f"tabs.{key}.name", "un nom d'onglet")
@@ -258,7 +264,9 @@ def _build(raw: dict[str, Any], where: str, source_file: Path | None) -> Config:
     if len(set(names)) != len(names):
         raise ConfigError(f"{where} : deux onglets portent le même nom", ", ".join(names))
     rules, mail, season = raw["rules"], raw["mail"], raw["season"]
-    threshold = _expect(rules["active_threshold"], int, where, "rules.active_threshold", "un entier ≥ 1")
+    threshold = _expect(
+        rules["active_threshold"], int, where, "rules.active_threshold", "un entier ≥ 1"
+    )
     if threshold < 1:
         raise ConfigError(f"{where} : « rules.active_threshold » doit être un entier ≥ 1")
     counted = _text_list(rules["counted_types"], where, "rules.counted_types")
@@ -269,20 +277,28 @@ def _build(raw: dict[str, Any], where: str, source_file: Path | None) -> Config:
                 "types possibles : " + ", ".join(MEETING_TYPES),
             )
     languages = _text_list(mail["languages"], where, "mail.languages")
-    default_language = _expect(mail["default_language"], str, where, "mail.default_language", "un code de langue")
+    default_language = _expect(
+        mail["default_language"], str, where, "mail.default_language", "un code de langue"
+    )
     if default_language not in languages:
-        raise ConfigError(f"{where} : « mail.default_language » doit figurer dans « mail.languages »")
+        raise ConfigError(
+            f"{where} : « mail.default_language » doit figurer dans « mail.languages »"
+        )
     timezone = _expect(mail["timezone"], str, where, "mail.timezone", "un fuseau horaire IANA")
     try:
         import zoneinfo
 
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as err:
-        raise ConfigError(f"{where} : « mail.timezone » : fuseau inconnu « {timezone} »", "exemple : Europe/Paris") from err
+        raise ConfigError(
+            f"{where} : « mail.timezone » : fuseau inconnu « {timezone} »", "exemple : Europe/Paris"
+        ) from err
     templates = _expect(raw["paths"]["templates"], str, where, "paths.templates", "un chemin")
     drafts = _expect(raw["paths"]["drafts"], str, where, "paths.drafts", "un chemin")
     return Config(
-        sheet=_expect(raw["sheet"], str, where, "sheet", "un chemin .xlsx, une URL Google Sheets ou une clé"),
+        sheet=_expect(
+            raw["sheet"], str, where, "sheet", "un chemin .xlsx, une URL Google Sheets ou une clé"
+        ),
         source_file=source_file,
         staff_tabs=staff,
         owned_tabs=owned,
@@ -291,7 +307,9 @@ def _build(raw: dict[str, Any], where: str, source_file: Path | None) -> Config:
         active_threshold=threshold,
         counted_types=counted,
         sender_name=_expect(mail["sender_name"], str, where, "mail.sender_name", "un texte"),
-        sender_email=_expect(mail["sender_email"], str, where, "mail.sender_email", "une adresse e-mail"),
+        sender_email=_expect(
+            mail["sender_email"], str, where, "mail.sender_email", "une adresse e-mail"
+        ),
         timezone=timezone,
         languages=languages,
         default_language=default_language,
@@ -322,7 +340,9 @@ def load_config(
             with open(path, "rb") as handle:
                 data = tomllib.load(handle)
         except FileNotFoundError as err:
-            raise ConfigError(f"{path} : fichier de configuration introuvable", "vérifiez --config ou GT_CONFIG") from err
+            raise ConfigError(
+                f"{path} : fichier de configuration introuvable", "vérifiez --config ou GT_CONFIG"
+            ) from err
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"{path} : TOML illisible : {err}") from err
         except OSError as err:

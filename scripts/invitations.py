@@ -182,7 +182,9 @@ def journal_entries(
     for n, chunk in enumerate(chunks, start=1):
         note = changes if len(chunks) == 1 else f"{changes} (partie {n}/{len(chunks)})"
         entries.append(
-            JournalEntry(when, command, by, note, problems, {**detail, "personnes": compress_ids(chunk)})
+            JournalEntry(
+                when, command, by, note, problems, {**detail, "personnes": compress_ids(chunk)}
+            )
         )
     return entries
 

@@ -27,7 +27,14 @@ class JournalEntry:
 
     def as_row(self) -> list[Value]:
         detail = "; ".join(f"{k}={v}" for k, v in self.detail.items())
-        return [self.when.strftime("%Y-%m-%d %H:%M"), self.command, self.by, self.changes, self.problems, detail]
+        return [
+            self.when.strftime("%Y-%m-%d %H:%M"),
+            self.command,
+            self.by,
+            self.changes,
+            self.problems,
+            detail,
+        ]
 
 
 def parse_detail(value: str) -> dict[str, str]:
@@ -44,7 +51,9 @@ def read_entries(rows: Rows | None) -> list[JournalEntry]:
             when = dt.datetime.strptime(cells[0], "%Y-%m-%d %H:%M")
         except ValueError:
             when = dt.datetime.min
-        entries.append(JournalEntry(when, cells[1], cells[2], cells[3], cells[4], parse_detail(cells[5])))
+        entries.append(
+            JournalEntry(when, cells[1], cells[2], cells[3], cells[4], parse_detail(cells[5]))
+        )
     return entries
 
 

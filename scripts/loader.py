@@ -115,13 +115,23 @@ class _Loader:
             hint = f"vouliez-vous dire « {near} » ?" if near else ""
             hint += (" Onglets présents : " + ", ".join(existing)) if existing else ""
             self.fatal.append(
-                Problem(Location(spec.name), "missing_tab", f"onglet « {spec.name} » introuvable", hint.strip())
+                Problem(
+                    Location(spec.name),
+                    "missing_tab",
+                    f"onglet « {spec.name} » introuvable",
+                    hint.strip(),
+                )
             )
             return None
         header_index = next((i for i, r in enumerate(rows) if not _blank(r)), None)
         if header_index is None:
             self.fatal.append(
-                Problem(Location(self.snapshot.real_name(spec.name), 1, 1), "missing_header", "onglet vide : ligne d'en-têtes absente", "lancez « gt init » pour créer les en-têtes")
+                Problem(
+                    Location(self.snapshot.real_name(spec.name), 1, 1),
+                    "missing_header",
+                    "onglet vide : ligne d'en-têtes absente",
+                    "lancez « gt init » pour créer les en-têtes",
+                )
             )
             return None
         tab = self.snapshot.real_name(spec.name)
@@ -134,18 +144,24 @@ class _Loader:
             if not _blank(row)
         ]
 
-    def columns(self, spec: TabSpec, tab: str, header: list[Value], header_row: int) -> dict[str, int] | None:
+    def columns(
+        self, spec: TabSpec, tab: str, header: list[Value], header_row: int
+    ) -> dict[str, int] | None:
         by_name: dict[str, int] = {}
         for col, value in enumerate(header, start=1):
             by_name.setdefault(parsing.normalise_header(parsing.text(value)), col)
         found: dict[str, int] = {}
         for f in spec.fields:
             for name in (f.header, *f.aliases):
-                col = by_name.get(parsing.normalise_header(name))
-                if col is not None and col not in found.values():
-                    found[f.key] = col
+                at = by_name.get(parsing.normalise_header(name))
+                if at is not None and at not in found.values():
+                    found[f.key] = at
                     break
-        unused = {parsing.text(v): i for i, v in enumerate(header, 1) if i not in found.values() and parsing.text(v)}
+        unused = {
+            parsing.text(v): i
+            for i, v in enumerate(header, 1)
+            if i not in found.values() and parsing.text(v)
+        }
         next_free = max((i for i, v in enumerate(header, 1) if parsing.text(v)), default=0) + 1
         ok = True
         for f in spec.fields:
@@ -154,29 +170,60 @@ class _Loader:
                 near = parsing.closest(f.header, unused, cutoff=0.5)
                 # Point at the near-miss header to rename, or at the first free cell of the row.
                 where = Location(tab, header_row, unused[near] if near else next_free)
-                hint = f"vouliez-vous dire « {near} » ? Renommez cet en-tête" if near else f"ajoutez une colonne « {f.header} » en ligne {header_row}"
-                self.fatal.append(Problem(where, "missing_header", f"colonne obligatoire « {f.header} » introuvable", hint))
+                hint = (
+                    f"vouliez-vous dire « {near} » ? Renommez cet en-tête"
+                    if near
+                    else f"ajoutez une colonne « {f.header} » en ligne {header_row}"
+                )
+                self.fatal.append(
+                    Problem(
+                        where,
+                        "missing_header",
+                        f"colonne obligatoire « {f.header} » introuvable",
+                        hint,
+                    )
+                )
         return found if ok else None
 
     def check_text(self, row: _Row, key: str, what: str) -> str:
         """A name-like value: required, control characters reported and replaced by spaces."""
         value = row.text(key)
         if parsing.has_control_chars(value):
-            self.report(row.at(key), "control_chars", f"{what} contient un caractère de contrôle : retour à la ligne, tabulation…", "retapez la cellule sur une seule ligne")
+            self.report(
+                row.at(key),
+                "control_chars",
+                f"{what} contient un caractère de contrôle : retour à la ligne, tabulation…",
+                "retapez la cellule sur une seule ligne",
+            )
             value = " ".join(parsing.CONTROL_CHARS.sub(" ", value).split())
         return value
 
     def unique_id(self, row: _Row, key: str, seen: dict[str, Location], what: str) -> str | None:
         value = row.text(key)
         if not value:
-            self.report(row.at(key), "missing_value", f"{what} manquant : ligne ignorée", "donnez un identifiant unique à cette ligne")
+            self.report(
+                row.at(key),
+                "missing_value",
+                f"{what} manquant : ligne ignorée",
+                "donnez un identifiant unique à cette ligne",
+            )
             return None
         if parsing.has_control_chars(value):
-            self.report(row.at(key), "control_chars", f"{what} « {value!r} » contient un caractère de contrôle : ligne ignorée", "retapez l'identifiant sur une seule ligne, sans tabulation")
+            self.report(
+                row.at(key),
+                "control_chars",
+                f"{what} « {value!r} » contient un caractère de contrôle : ligne ignorée",
+                "retapez l'identifiant sur une seule ligne, sans tabulation",
+            )
             return None
         folded = value.casefold()
         if folded in seen:
-            self.report(row.at(key), "duplicate_id", f"{what} « {value} » en double (déjà en {seen[folded].ref}) : ligne ignorée", "chaque ligne doit avoir un identifiant unique")
+            self.report(
+                row.at(key),
+                "duplicate_id",
+                f"{what} « {value} » en double (déjà en {seen[folded].ref}) : ligne ignorée",
+                "chaque ligne doit avoir un identifiant unique",
+            )
             return None
         seen[folded] = row.at(key)
         return value
@@ -185,18 +232,34 @@ class _Loader:
     def organisations(self, rows: list[_Row]) -> None:
         seen: dict[str, Location] = {}
         types = {parsing.normalise_header(t): t for t in ORGANISATION_TYPES}
-        types |= {"ess": "Économie sociale et solidaire", "recherche": "Recherche et enseignement supérieur", "media": "Média", "acteurspublics": "Acteur public"}
+        types |= {
+            "ess": "Économie sociale et solidaire",
+            "recherche": "Recherche et enseignement supérieur",
+            "media": "Média",
+            "acteurspublics": "Acteur public",
+        }
         for row in rows:
             org_id = self.unique_id(row, "id", seen, "ID d'organisation")
             if org_id is None:
                 continue
             name = self.check_text(row, "name", "le nom")
             if not name:
-                self.report(row.at("name"), "missing_value", f"organisation {org_id} sans nom", "indiquez le nom de l'organisation")
+                self.report(
+                    row.at("name"),
+                    "missing_value",
+                    f"organisation {org_id} sans nom",
+                    "indiquez le nom de l'organisation",
+                )
             kind_raw = row.text("type")
             kind = types.get(parsing.normalise_header(kind_raw), kind_raw)
             if kind not in ORGANISATION_TYPES:
-                self.report(row.at("type"), "bad_type", f"type d'organisation « {kind_raw} » inconnu", parsing.did_you_mean(kind_raw, ORGANISATION_TYPES) or "types : " + ", ".join(ORGANISATION_TYPES))
+                self.report(
+                    row.at("type"),
+                    "bad_type",
+                    f"type d'organisation « {kind_raw} » inconnu",
+                    parsing.did_you_mean(kind_raw, ORGANISATION_TYPES)
+                    or "types : " + ", ".join(ORGANISATION_TYPES),
+                )
             self.registry.organisations[org_id] = Organisation(
                 id=org_id,
                 name=name,
@@ -205,7 +268,9 @@ class _Loader:
                 city=row.text("city"),
                 website=row.text("website"),
                 partner=self.parse(row, "partner", parsing.yes_no, False, "bad_yes_no"),
-                forum_coorganiser=self.parse(row, "forum_coorganiser", parsing.yes_no, False, "bad_yes_no"),
+                forum_coorganiser=self.parse(
+                    row, "forum_coorganiser", parsing.yes_no, False, "bad_yes_no"
+                ),
                 has_room=self.parse(row, "has_room", parsing.yes_no, False, "bad_yes_no"),
                 address=row.text("address"),
                 source=row.source(),
@@ -215,7 +280,12 @@ class _Loader:
         value = row.text(key)
         if not value:
             if required:
-                self.report(row.at(key), "missing_value", "organisation manquante", "indiquez l'ID de l'organisation, tel qu'écrit dans l'onglet Organisations")
+                self.report(
+                    row.at(key),
+                    "missing_value",
+                    "organisation manquante",
+                    "indiquez l'ID de l'organisation, tel qu'écrit dans l'onglet Organisations",
+                )
             return ""
         orgs = self.registry.organisations
         if value in orgs:
@@ -225,7 +295,12 @@ class _Loader:
         if found:
             return found
         hint = parsing.did_you_mean(value, list(orgs))
-        self.report(row.at(key), "unknown_organisation", f"organisation inconnue « {value} »", hint or "ajoutez-la dans l'onglet Organisations")
+        self.report(
+            row.at(key),
+            "unknown_organisation",
+            f"organisation inconnue « {value} »",
+            hint or "ajoutez-la dans l'onglet Organisations",
+        )
         return ""
 
     def _org_index(self) -> dict[str, str]:
@@ -245,7 +320,12 @@ class _Loader:
                 continue
             referent_email = row.text("referent_email")
             if referent_email and not valid_email(referent_email):
-                self.report(row.at("referent_email"), "invalid_email", f"adresse e-mail invalide « {referent_email} »", "une seule adresse, de la forme nom@domaine.fr ; en attendant, l'expéditeur par défaut est utilisé")
+                self.report(
+                    row.at("referent_email"),
+                    "invalid_email",
+                    f"adresse e-mail invalide « {referent_email} »",
+                    "une seule adresse, de la forme nom@domaine.fr ; en attendant, l'expéditeur par défaut est utilisé",
+                )
                 referent_email = ""
             self.registry.groups[code] = Group(
                 code=code,
@@ -265,7 +345,12 @@ class _Loader:
             if known.casefold() == code.casefold():
                 return known
         hint = parsing.did_you_mean(code, self.registry.groups)
-        self.report(row.at("group" if "group" in row.columns else "groups"), "unknown_group", f"groupe inconnu « {code} »", hint or "codes connus : " + ", ".join(self.registry.groups))
+        self.report(
+            row.at("group" if "group" in row.columns else "groups"),
+            "unknown_group",
+            f"groupe inconnu « {code} »",
+            hint or "codes connus : " + ", ".join(self.registry.groups),
+        )
         return None
 
     def people(self, rows: list[_Row]) -> None:
@@ -280,9 +365,20 @@ class _Loader:
             last = self.check_text(row, "last_name", "le nom")
             for key, value, what in (("first_name", first, "prénom"), ("last_name", last, "nom")):
                 if not value:
-                    self.report(row.at(key), "missing_value", f"{what} manquant pour {person_id}", "les invitations et les listes en ont besoin")
+                    self.report(
+                        row.at(key),
+                        "missing_value",
+                        f"{what} manquant pour {person_id}",
+                        "les invitations et les listes en ont besoin",
+                    )
             email, email_ok = self.email(row, emails)
-            groups = tuple(g for g in (self.resolve_group(row, c) for c in parsing.group_codes(row.raw("groups"))) if g)
+            groups = tuple(
+                g
+                for g in (
+                    self.resolve_group(row, c) for c in parsing.group_codes(row.raw("groups"))
+                )
+                if g
+            )
             opted_out = self.parse(row, "opted_out", parsing.yes_no, True, "bad_yes_no")
             self.registry.people[person_id] = Person(
                 id=person_id,
@@ -293,7 +389,13 @@ class _Loader:
                 phone=row.text("phone"),
                 function=self.check_text(row, "function", "la fonction"),
                 groups=groups,
-                language=self.parse(row, "language", lambda v: parsing.language(v, cfg.languages, cfg.default_language), cfg.default_language, "bad_language"),
+                language=self.parse(
+                    row,
+                    "language",
+                    lambda v: parsing.language(v, cfg.languages, cfg.default_language),
+                    cfg.default_language,
+                    "bad_language",
+                ),
                 opted_out=opted_out,
                 charter_signed=self.parse(row, "charter_signed", parsing.date, None, "bad_date"),
                 override=self.parse(row, "override", parsing.override, None, "bad_override"),
@@ -305,14 +407,29 @@ class _Loader:
     def email(self, row: _Row, seen: dict[str, Location]) -> tuple[str, bool]:
         value = row.text("email")
         if not value:
-            self.report(row.at("email"), "missing_value", "adresse e-mail manquante", "ajoutez l'adresse, ou laissez la personne hors des envois")
+            self.report(
+                row.at("email"),
+                "missing_value",
+                "adresse e-mail manquante",
+                "ajoutez l'adresse, ou laissez la personne hors des envois",
+            )
             return "", False
         if not valid_email(value):
-            self.report(row.at("email"), "invalid_email", f"adresse e-mail invalide « {value} »", "une seule adresse par cellule, de la forme nom@domaine.fr")
+            self.report(
+                row.at("email"),
+                "invalid_email",
+                f"adresse e-mail invalide « {value} »",
+                "une seule adresse par cellule, de la forme nom@domaine.fr",
+            )
             return value, False
         key = parsing.email_key(value)
         if key in seen:
-            self.report(row.at("email"), "duplicate_email", f"adresse e-mail « {value} » déjà utilisée en {seen[key].ref}", f"une adresse par personne : corrigez {seen[key].ref} ou {row.at('email').ref}")
+            self.report(
+                row.at("email"),
+                "duplicate_email",
+                f"adresse e-mail « {value} » déjà utilisée en {seen[key].ref}",
+                f"une adresse par personne : corrigez {seen[key].ref} ou {row.at('email').ref}",
+            )
             return value, False
         seen[key] = row.at("email")
         return value, True
@@ -332,10 +449,20 @@ class _Loader:
             group_code = row.text("group")
             group = self.resolve_group(row, group_code) if group_code else None
             if kind in GROUP_MEETING_TYPES and not group_code:
-                self.report(row.at("group"), "missing_group", f"{kind} sans groupe", "indiquez le code du groupe, tel qu'écrit dans l'onglet Groupes")
+                self.report(
+                    row.at("group"),
+                    "missing_group",
+                    f"{kind} sans groupe",
+                    "indiquez le code du groupe, tel qu'écrit dans l'onglet Groupes",
+                )
             when = self.parse(row, "date", parsing.date, None, "bad_date")
             if when is None and not row.text("date"):
-                self.report(row.at("date"), "missing_value", f"réunion {meeting_id} sans date", "indiquez la date, par exemple 14/01/2020 : sans date, la réunion ne compte pas et ne peut pas être annoncée")
+                self.report(
+                    row.at("date"),
+                    "missing_value",
+                    f"réunion {meeting_id} sans date",
+                    "indiquez la date, par exemple 14/01/2020 : sans date, la réunion ne compte pas et ne peut pas être annoncée",
+                )
             self.registry.meetings[meeting_id] = Meeting(
                 id=meeting_id,
                 type=kind,
@@ -359,20 +486,40 @@ class _Loader:
         meetings = self.registry.meetings
         meetings_ci = {mid.casefold(): mid for mid in meetings}
         columns = rows[0].columns if rows else {}
-        at = {key: columns[key] - 1 if key in columns else 10**6 for key in ("meeting", "person", "status", "comment")}
-        i_meeting, i_person, i_status, i_comment = at["meeting"], at["person"], at["status"], at["comment"]
+        at = {
+            key: columns[key] - 1 if key in columns else 10**6
+            for key in ("meeting", "person", "status", "comment")
+        }
+        i_meeting, i_person, i_status, i_comment = (
+            at["meeting"],
+            at["person"],
+            at["status"],
+            at["comment"],
+        )
         text, append = parsing.text, self.registry.attendance.append
         for row in rows:
             cells, size = row.cells, len(row.cells)
             meeting_ref = text(cells[i_meeting]) if i_meeting < size else ""
             meeting_id = meetings_ci.get(meeting_ref.casefold())
             if meeting_id is None:
-                self.report(row.at("meeting"), "unknown_meeting", f"réunion inconnue « {meeting_ref} »", parsing.did_you_mean(meeting_ref, meetings) or "ajoutez-la dans l'onglet Réunions")
+                self.report(
+                    row.at("meeting"),
+                    "unknown_meeting",
+                    f"réunion inconnue « {meeting_ref} »",
+                    parsing.did_you_mean(meeting_ref, meetings)
+                    or "ajoutez-la dans l'onglet Réunions",
+                )
                 continue
             person_ref = text(cells[i_person]) if i_person < size else ""
             person_id = by_ref.get(person_ref.casefold())
             if person_id is None:
-                self.report(row.at("person"), "unknown_person", f"personne inconnue « {person_ref} »", parsing.did_you_mean(person_ref, people) or "ajoutez-la dans l'onglet Personnes")
+                self.report(
+                    row.at("person"),
+                    "unknown_person",
+                    f"personne inconnue « {person_ref} »",
+                    parsing.did_you_mean(person_ref, people)
+                    or "ajoutez-la dans l'onglet Personnes",
+                )
                 continue
             try:
                 state = parsing.status(cells[i_status] if i_status < size else None)
@@ -381,7 +528,12 @@ class _Loader:
                 continue
             when = meetings[meeting_id].date
             if state == PRESENT and when is not None and when > self.today:
-                self.report(row.at("meeting"), "future_attendance", f"présence à la réunion {meeting_id} datée du {when:%d/%m/%Y}, dans le futur", "vérifiez la date de la réunion ou la ligne de présence")
+                self.report(
+                    row.at("meeting"),
+                    "future_attendance",
+                    f"présence à la réunion {meeting_id} datée du {when:%d/%m/%Y}, dans le futur",
+                    "vérifiez la date de la réunion ou la ligne de présence",
+                )
                 continue
             comment = text(cells[i_comment]) if i_comment < size else ""
             append(Attendance(meeting_id, person_id, state, comment, row.source()))
@@ -403,7 +555,13 @@ class _Loader:
         for key, step in steps:
             step(tabs[key] or [])
         order = {spec.name: i for i, spec in enumerate(self.config.staff_tabs.values())}
-        self.problems.sort(key=lambda p: (order.get(p.location.tab, 99), p.location.row or 0, p.location.column or 0))
+        self.problems.sort(
+            key=lambda p: (
+                order.get(p.location.tab, 99),
+                p.location.row or 0,
+                p.location.column or 0,
+            )
+        )
         return LoadResult(self.registry, self.problems, self.fatal)
 
 
@@ -426,7 +584,11 @@ _PLAIN_EMAIL = re.compile(
 @lru_cache(maxsize=65536)
 def valid_email(address: str) -> bool:
     """Syntax only (offline): one address, no display name, no list."""
-    if _PLAIN_EMAIL.fullmatch(address) and len(address) <= 254 and len(address.partition("@")[0]) <= 64:
+    if (
+        _PLAIN_EMAIL.fullmatch(address)
+        and len(address) <= 254
+        and len(address.partition("@")[0]) <= 64
+    ):
         domain = address.rpartition("@")[2].lower()
         if not any(domain == d or domain.endswith("." + d) for d in SPECIAL_USE_DOMAIN_NAMES):
             return True

@@ -69,7 +69,11 @@ def text(value: Value) -> str:
             return str(int(value))
         return repr(value)
     if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ", timespec="minutes") if value.time() else value.date().isoformat()
+        return (
+            value.isoformat(sep=" ", timespec="minutes")
+            if value.time()
+            else value.date().isoformat()
+        )
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     return str(value).strip()
@@ -230,9 +234,18 @@ def language(value: Value, allowed: Iterable[str], default: str) -> str:
     word = fold(text(value))
     if not word:
         return default
-    names = {"francais": "fr", "french": "fr", "anglais": "en", "english": "en",
-             "espagnol": "es", "spanish": "es", "espanol": "es", "portugais": "pt",
-             "portuguese": "pt", "portugues": "pt"}
+    names = {
+        "francais": "fr",
+        "french": "fr",
+        "anglais": "en",
+        "english": "en",
+        "espagnol": "es",
+        "spanish": "es",
+        "espanol": "es",
+        "portugais": "pt",
+        "portuguese": "pt",
+        "portugues": "pt",
+    }
     code = names.get(word, word[:2] if len(word) in (2, 5) else word)
     if code in allowed:
         return code
@@ -248,7 +261,9 @@ def override(value: Value) -> str | None:
         return "inactif"
     if word.startswith("actif") or word in {"active", "oui", "yes"}:
         return "actif"
-    raise ValueError(f"dérogation « {text(value)} » non comprise (attendu : actif, inactif ou vide)")
+    raise ValueError(
+        f"dérogation « {text(value)} » non comprise (attendu : actif, inactif ou vide)"
+    )
 
 
 def email_key(address: str) -> str:

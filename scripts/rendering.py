@@ -46,7 +46,9 @@ def environment(folder: Path) -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(str(folder)),
         undefined=StrictUndefined,
-        autoescape=select_autoescape(enabled_extensions=("html", "htm", "html.j2"), default_for_string=False),
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "htm", "html.j2"), default_for_string=False
+        ),
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -62,21 +64,40 @@ def load_template(folder: Path, name: str) -> Template:
     try:
         return env.get_template(name)
     except TemplateNotFound as err:
-        raise TemplateFailure(f"{folder / name} : modèle introuvable", "vérifiez le nom du modèle et le dossier templates/") from err
+        raise TemplateFailure(
+            f"{folder / name} : modèle introuvable",
+            "vérifiez le nom du modèle et le dossier templates/",
+        ) from err
     except TemplateSyntaxError as err:
-        raise TemplateFailure(f"{err.filename or folder / name}, ligne {err.lineno} : erreur de syntaxe dans le modèle : {err.message}") from err
+        raise TemplateFailure(
+            f"{err.filename or folder / name}, ligne {err.lineno} : erreur de syntaxe dans le modèle : {err.message}"
+        ) from err
 
 
 def render(template: Template, context: Mapping[str, Any], who: str = "") -> str:
     """Render with the template's name, the line and `who` in any error message."""
     try:
         return template.render(context)
-    except (UndefinedError, SecurityError, TemplateError, TypeError, ValueError, ArithmeticError, AttributeError) as err:
+    except (
+        UndefinedError,
+        SecurityError,
+        TemplateError,
+        TypeError,
+        ValueError,
+        ArithmeticError,
+        AttributeError,
+    ) as err:
         line = _template_line(err, template)
         place = f"{template.filename or template.name}" + (f", ligne {line}" if line else "")
         target = f" (pour {who})" if who else ""
-        kind = "accès interdit dans le modèle" if isinstance(err, SecurityError) else "erreur dans le modèle"
-        raise TemplateFailure(f"{place} : {kind}{target} : {err}", "corrigez le modèle ; rien n'a été écrit") from err
+        kind = (
+            "accès interdit dans le modèle"
+            if isinstance(err, SecurityError)
+            else "erreur dans le modèle"
+        )
+        raise TemplateFailure(
+            f"{place} : {kind}{target} : {err}", "corrigez le modèle ; rien n'a été écrit"
+        ) from err
 
 
 def _template_line(err: BaseException, template: Template) -> int | None:

@@ -55,7 +55,9 @@ class Session:
     @cached_property
     def config(self) -> Config:
         return load_config(
-            self.settings.config_path, sheet=self.settings.sheet, credentials=self.settings.credentials
+            self.settings.config_path,
+            sheet=self.settings.sheet,
+            credentials=self.settings.credentials,
         )
 
     @property

@@ -24,8 +24,30 @@ AS_OF = ("--as-of", "2020-06-15")
 def messy() -> dict[str, list[list[object]]]:
     tabs = copy.deepcopy(small_registry())
     tabs["Personnes"] += [
-        ["P-7", "Gaël", "Guérin", "ANNE@alpha.org ", "ORG-1", "AI", "", "", "", ""],  # duplicate e-mail
-        ["P-8", "Hélène\nH", "Hugo", "a@b.fr; c@d.fr", "ORG-9", "XX", "klingon", "peut-être", "", ""],
+        [
+            "P-7",
+            "Gaël",
+            "Guérin",
+            "ANNE@alpha.org ",
+            "ORG-1",
+            "AI",
+            "",
+            "",
+            "",
+            "",
+        ],  # duplicate e-mail
+        [
+            "P-8",
+            "Hélène\nH",
+            "Hugo",
+            "a@b.fr; c@d.fr",
+            "ORG-9",
+            "XX",
+            "klingon",
+            "peut-être",
+            "",
+            "",
+        ],
         ["P-1", "Iris", "Ivanov", "iris@x.org", "ORG-1", "", "", "", "", ""],  # duplicate ID
     ]
     tabs["Réunions"] += [
@@ -47,7 +69,9 @@ def test_clean_registry_exits_0(run_gt: Callable[..., Result], small_xlsx: Path)
     assert "Aucun problème" in result.output
 
 
-def test_messy_registry_lists_every_problem_with_its_cell(run_gt: Callable[..., Result], make_workbook: Callable[..., Path]) -> None:
+def test_messy_registry_lists_every_problem_with_its_cell(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
     result = run_gt("--sheet", make_workbook(messy()), *AS_OF, "check")
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
@@ -73,7 +97,9 @@ def test_messy_registry_lists_every_problem_with_its_cell(run_gt: Callable[..., 
         assert line.startswith(start), f"{line!r} should start with {start!r}"
 
 
-def test_unknown_person_suggests_the_closest_id(run_gt: Callable[..., Result], make_workbook: Callable[..., Path]) -> None:
+def test_unknown_person_suggests_the_closest_id(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
     tabs = small_registry()
     tabs["Présences"].append(["R-L", "P-O1", "présent", ""])
     result = run_gt("--sheet", make_workbook(tabs), *AS_OF, "check")
@@ -85,22 +111,45 @@ def test_json_output(run_gt: Callable[..., Result], make_workbook: Callable[...,
     problems = json.loads(result.stdout)
     assert result.exit_code == 1
     first = next(p for p in problems if p["code"] == "unknown_person")
-    assert first == {"tab": "Présences", "row": 13, "column": "B", "cell": "Présences!B13", "code": "unknown_person",
-                     "message": "personne inconnue « p-0999 »", "hint": "ajoutez-la dans l'onglet Personnes"}
-    assert {p["code"] for p in problems} >= {"duplicate_email", "invalid_email", "duplicate_id", "future_attendance", "bad_status"}
+    assert first == {
+        "tab": "Présences",
+        "row": 13,
+        "column": "B",
+        "cell": "Présences!B13",
+        "code": "unknown_person",
+        "message": "personne inconnue « p-0999 »",
+        "hint": "ajoutez-la dans l'onglet Personnes",
+    }
+    assert {p["code"] for p in problems} >= {
+        "duplicate_email",
+        "invalid_email",
+        "duplicate_id",
+        "future_attendance",
+        "bad_status",
+    }
 
 
-def test_missing_tab_and_header_exit_3_with_suggestions(run_gt: Callable[..., Result], make_workbook: Callable[..., Path]) -> None:
+def test_missing_tab_and_header_exit_3_with_suggestions(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
     tabs = small_registry()
     tabs["Presence"] = tabs.pop("Présences")
     tabs["Personnes"][0][3] = "Emial"
     result = run_gt("--sheet", make_workbook(tabs), "check")
     assert result.exit_code == 3
-    assert "Présences : onglet « Présences » introuvable (vouliez-vous dire « Presence » ?" in result.stdout
-    assert "Personnes!D1 : colonne obligatoire « E-mail » introuvable (vouliez-vous dire « Emial » ? Renommez cet en-tête)" in result.stdout
+    assert (
+        "Présences : onglet « Présences » introuvable (vouliez-vous dire « Presence » ?"
+        in result.stdout
+    )
+    assert (
+        "Personnes!D1 : colonne obligatoire « E-mail » introuvable (vouliez-vous dire « Emial » ? Renommez cet en-tête)"
+        in result.stdout
+    )
 
 
-def test_missing_header_without_a_near_miss_points_at_the_first_free_cell(run_gt: Callable[..., Result], make_workbook: Callable[..., Path]) -> None:
+def test_missing_header_without_a_near_miss_points_at_the_first_free_cell(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
     tabs = small_registry()
     tabs["Réunions"] = [[c for c in row if c != "Date"] for row in tabs["Réunions"]]
     tabs["Réunions"][0] = ["ID", "Type", "Groupe"]
@@ -111,7 +160,9 @@ def test_missing_header_without_a_near_miss_points_at_the_first_free_cell(run_gt
     assert problem["hint"] == "ajoutez une colonne « Date » en ligne 1"
 
 
-def test_a_tab_spelled_without_accents_is_found_and_cited_by_its_real_name(run_gt: Callable[..., Result], make_workbook: Callable[..., Path]) -> None:
+def test_a_tab_spelled_without_accents_is_found_and_cited_by_its_real_name(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
     tabs = small_registry()
     tabs["presences "] = tabs.pop("Présences")
     tabs["presences "].append(["R-L", "P-99", "présent", ""])
@@ -120,9 +171,22 @@ def test_a_tab_spelled_without_accents_is_found_and_cited_by_its_real_name(run_g
     assert result.stdout.startswith("presences !B13 : personne inconnue « P-99 »")
 
 
-def test_headers_match_loosely_with_aliases_extra_columns_and_blank_rows(run_gt: Callable[..., Result], make_workbook: Callable[..., Path]) -> None:
+def test_headers_match_loosely_with_aliases_extra_columns_and_blank_rows(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
     tabs = small_registry()
-    tabs["Personnes"][0] = ["id", " PRÉNOM ", "nom", "Courriel", "organisation", "GT", "langue", "Désinscrit", "Derogation", "Remarques"]
+    tabs["Personnes"][0] = [
+        "id",
+        " PRÉNOM ",
+        "nom",
+        "Courriel",
+        "organisation",
+        "GT",
+        "langue",
+        "Désinscrit",
+        "Derogation",
+        "Remarques",
+    ]
     tabs["Personnes"][0].append("Colonne perso")
     tabs["Personnes"].insert(3, [])
     tabs["Personnes"].insert(3, [None, None, None])
@@ -130,7 +194,9 @@ def test_headers_match_loosely_with_aliases_extra_columns_and_blank_rows(run_gt:
     assert result.exit_code == 0, result.output
 
 
-def test_commands_read_other_commands_other_command_lines(run_gt: Callable[..., Result], small_xlsx: Path) -> None:
+def test_commands_read_other_commands_other_command_lines(
+    run_gt: Callable[..., Result], small_xlsx: Path
+) -> None:
     """Options are accepted on the command too (the standalone scripts need them)."""
     result = run_gt("check", "--sheet", small_xlsx, "--as-of", "15/06/2020")
     assert result.exit_code == 0, result.output
@@ -150,20 +216,35 @@ def test_bad_as_of_is_a_usage_error(run_gt: Callable[..., Result], small_xlsx: P
 
 
 cell_values = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**9, 10**9), st.floats(), st.text(max_size=300),
-    st.sampled_from(["=1+1", "@x", "\n", "\x00", "P-1", "R-L", "ORG-1", "AI", "14/01/2020", "9h30"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**9), 10**9),
+    st.floats(),
+    st.text(max_size=300),
+    st.sampled_from(
+        ["=1+1", "@x", "\n", "\x00", "P-1", "R-L", "ORG-1", "AI", "14/01/2020", "9h30"]
+    ),
 )
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.lists(cell_values, max_size=12), max_size=6), st.sampled_from(["Organisations", "Personnes", "Réunions", "Présences", "Groupes"]))
-def test_random_rows_only_give_rows_or_problems(config: Config, rows: list[list[object]], tab: str) -> None:
+@given(
+    st.lists(st.lists(cell_values, max_size=12), max_size=6),
+    st.sampled_from(["Organisations", "Personnes", "Réunions", "Présences", "Groupes"]),
+)
+def test_random_rows_only_give_rows_or_problems(
+    config: Config, rows: list[list[object]], tab: str
+) -> None:
     tabs = copy.deepcopy(small_registry())
     tabs[tab] = [tabs[tab][0], *rows]
     result = load_registry(Snapshot(tabs=tabs), config, dt.date(2020, 6, 15))  # type: ignore[arg-type]
     assert not result.fatal
     for problem in result.problems:
-        assert problem.location.tab == tab or problem.location.tab in {"Présences", "Personnes", "Réunions"}
+        assert problem.location.tab == tab or problem.location.tab in {
+            "Présences",
+            "Personnes",
+            "Réunions",
+        }
         assert problem.message
 
 
@@ -176,7 +257,9 @@ def test_demo_registry_is_clean(run_gt: Callable[..., Result], demo_xlsx: Path, 
         assert result.exit_code == 1 and "dans le futur" in result.stdout
 
 
-def test_empty_first_or_last_name_is_reported(run_gt: Callable[..., Result], make_workbook: Callable[..., Path]) -> None:
+def test_empty_first_or_last_name_is_reported(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
     tabs = small_registry()
     tabs["Personnes"][2][1] = "  "
     tabs["Personnes"][3][2] = None
@@ -188,7 +271,9 @@ def test_empty_first_or_last_name_is_reported(run_gt: Callable[..., Result], mak
     ]
 
 
-def test_every_problem_has_a_hint(run_gt: Callable[..., Result], make_workbook: Callable[..., Path]) -> None:
+def test_every_problem_has_a_hint(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
     tabs = messy()
     tabs["Organisations"].append(["ORG-4", "", "ONG"])
     tabs["Groupes"][1][3] = "camille@"

@@ -30,12 +30,19 @@ def test_group_help_lists_commands_and_exit_codes(run_gt: Callable[..., Result])
     assert result.exit_code == 0
     for name in COMMANDS:
         assert name in result.output
-    for line in ("0  terminé, rien à signaler", "1  terminé, mais des problèmes", "2  ligne de commande incorrecte", "3  impossible de s'exécuter"):
+    for line in (
+        "0  terminé, rien à signaler",
+        "1  terminé, mais des problèmes",
+        "2  ligne de commande incorrecte",
+        "3  impossible de s'exécuter",
+    ):
         assert line in result.output
 
 
 @pytest.mark.parametrize("name", COMMANDS)
-def test_every_command_has_help_and_is_in_the_readme(run_gt: Callable[..., Result], name: str) -> None:
+def test_every_command_has_help_and_is_in_the_readme(
+    run_gt: Callable[..., Result], name: str
+) -> None:
     result = run_gt(name, "-h")
     assert result.exit_code == 0
     assert command(name).help and len(command(name).help or "") > 80, "a docstring that teaches"
@@ -57,14 +64,23 @@ def test_unknown_command_is_a_usage_error(run_gt: Callable[..., Result]) -> None
 
 
 def test_python_dash_m_and_version(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "scripts", "--version"], capture_output=True, text=True, cwd=tmp_path, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "scripts", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    )
     assert out.stdout.startswith("gt, version ")
 
 
 def test_readme_commands_are_the_ci_commands() -> None:
     ci = (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
     assert ci in README, "the README's test command and .ci/run must be the same"
-    assert "python -m pip install -e . && gt init --demo --force && gt --as-of 2020-06-15 sync-eligibility" in README
+    assert (
+        "python -m pip install -e . && gt init --demo --force && gt --as-of 2020-06-15 sync-eligibility"
+        in README
+    )
 
 
 def test_readme_main_job_runs_on_the_demo(run_gt: Callable[..., Result], tmp_path: Path) -> None:

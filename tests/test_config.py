@@ -24,7 +24,10 @@ def test_precedence_option_over_environment_over_file(tmp_path: Path) -> None:
     path.write_text('sheet = "from-file.xlsx"\n[rules]\nactive_threshold = 3\n', encoding="utf-8")
     assert load_config(path, environ={}).sheet == "from-file.xlsx"
     assert load_config(path, environ={"GT_SHEET": "from-env.xlsx"}).sheet == "from-env.xlsx"
-    assert load_config(path, sheet="from-option.xlsx", environ={"GT_SHEET": "from-env.xlsx"}).sheet == "from-option.xlsx"
+    assert (
+        load_config(path, sheet="from-option.xlsx", environ={"GT_SHEET": "from-env.xlsx"}).sheet
+        == "from-option.xlsx"
+    )
     assert load_config(None, environ={"GT_CONFIG": str(path)}).active_threshold == 3
 
 
@@ -43,7 +46,10 @@ def test_tabs_and_headers_can_be_renamed_with_aliases(tmp_path: Path) -> None:
     ("toml", "message"),
     [
         ('shet = "x"', "clé inconnue « shet »"),
-        ("[rules]\nactive_threshold = \"deux\"", "« rules.active_threshold » doit être un entier ≥ 1"),
+        (
+            '[rules]\nactive_threshold = "deux"',
+            "« rules.active_threshold » doit être un entier ≥ 1",
+        ),
         ("[rules]\nactive_threshold = 0", "« rules.active_threshold » doit être un entier ≥ 1"),
         ("[season]\nfirst_month = 13", "« season.first_month » doit être un numéro de mois"),
         ('[rules]\ncounted_types = ["Réunion", "Apéro"]', "type de réunion inconnu « Apéro »"),
@@ -52,7 +58,17 @@ def test_tabs_and_headers_can_be_renamed_with_aliases(tmp_path: Path) -> None:
         ("sheet = ", "TOML illisible"),
         ('[tabs.people]\nname = "Organisations"', "deux onglets portent le même nom"),
     ],
-    ids=["unknown-key", "threshold-text", "threshold-zero", "month", "type", "timezone", "language", "syntax", "same-tab"],
+    ids=[
+        "unknown-key",
+        "threshold-text",
+        "threshold-zero",
+        "month",
+        "type",
+        "timezone",
+        "language",
+        "syntax",
+        "same-tab",
+    ],
 )
 def test_bad_configuration_names_file_and_key(tmp_path: Path, toml: str, message: str) -> None:
     path = tmp_path / "gt.toml"
@@ -63,7 +79,9 @@ def test_bad_configuration_names_file_and_key(tmp_path: Path, toml: str, message
     assert message in str(caught.value)
 
 
-def test_bad_configuration_exits_3_without_traceback(run_gt: Callable[..., Result], tmp_path: Path) -> None:
+def test_bad_configuration_exits_3_without_traceback(
+    run_gt: Callable[..., Result], tmp_path: Path
+) -> None:
     path = tmp_path / "gt.toml"
     path.write_text("[rules]\nactive_threshold = -1\n", encoding="utf-8")
     result = run_gt("--config", path, "check")

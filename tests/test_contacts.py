@@ -812,7 +812,9 @@ DOCS = Path(__file__).resolve().parent.parent / "README.md"
 def test_every_console_example_in_the_docs_is_what_the_command_prints(
     run_gt: Callable[..., Result], demo_xlsx: Path
 ) -> None:
-    examples = re.findall(r"```console\n\$ gt (--as-of \S+ contacts [^\n]*)\n(.*?)```", DOCS.read_text("utf-8"), re.S)
+    examples = re.findall(
+        r"```console\n\$ gt (--as-of \S+ contacts [^\n]*)\n(.*?)```", DOCS.read_text("utf-8"), re.S
+    )
     assert len(examples) >= 6
     for command, shown in examples:
         result = run_gt("--sheet", demo_xlsx, *command.split())
@@ -828,7 +830,9 @@ def test_registry_problems_are_listed_and_exit_1_but_the_list_is_written(
 
     tabs = small_registry()
     tabs["Présences"].append(["R-L", "P-404", "présent", ""])
-    result = run_gt("--sheet", make_workbook(tabs), "--as-of", "2020-06-15", "contacts", "--format", "emails")
+    result = run_gt(
+        "--sheet", make_workbook(tabs), "--as-of", "2020-06-15", "contacts", "--format", "emails"
+    )
     assert result.exit_code == 1
     assert "Présences!B13 : personne inconnue « P-404 »" in result.stderr
     assert "anne@alpha.org" in result.stdout
@@ -838,7 +842,18 @@ def test_dry_run_writes_nothing_and_says_who_would_be_written(
     run_gt: Callable[..., Result], small_xlsx: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "liste.csv"
-    result = run_gt("--sheet", small_xlsx, "--as-of", "2020-06-15", "contacts", "--group", "AI", "--out", out, "--dry-run")
+    result = run_gt(
+        "--sheet",
+        small_xlsx,
+        "--as-of",
+        "2020-06-15",
+        "contacts",
+        "--group",
+        "AI",
+        "--out",
+        out,
+        "--dry-run",
+    )
     assert result.exit_code == 0, result.output
     assert not out.exists() and result.stdout == ""
     assert result.stderr.startswith("Simulation (--dry-run) : 3 personnes écrites dans")
@@ -851,6 +866,16 @@ def test_sign_in_sheet_of_a_meeting_with_an_unknown_group_names_the_cell(
 
     tabs = small_registry()
     tabs["Réunions"][2][2] = "ZZ"  # R-AI-1's group
-    result = run_gt("--sheet", make_workbook(tabs), "--as-of", "2020-06-15", "contacts", "--meeting", "R-AI-1", "--format", "emargement")
+    result = run_gt(
+        "--sheet",
+        make_workbook(tabs),
+        "--as-of",
+        "2020-06-15",
+        "contacts",
+        "--meeting",
+        "R-AI-1",
+        "--format",
+        "emargement",
+    )
     assert result.exit_code == 1
     assert "Erreur : Réunions!C3 : Réunion R-AI-1 sans groupe connu" in result.stderr

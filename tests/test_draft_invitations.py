@@ -525,7 +525,16 @@ def test_skipped_people_are_written_in_the_journal_problems_column(
     tabs = small_registry()
     tabs["Personnes"][2][3] = "bruno@beta.com; x@y.fr"
     sheet = make_workbook(tabs)
-    result = run_gt("--sheet", sheet, "--as-of", "2020-01-01", "draft-invitations", "R-AI-1", "--out", tmp_path / "d")
+    result = run_gt(
+        "--sheet",
+        sheet,
+        "--as-of",
+        "2020-01-01",
+        "draft-invitations",
+        "R-AI-1",
+        "--out",
+        tmp_path / "d",
+    )
     assert result.exit_code == 1
     journal = list(openpyxl.load_workbook(sheet)["Journal"].iter_rows(values_only=True))
     assert "Personnes!D3" in journal[-1][4] and "P-2" in journal[-1][4]
@@ -560,6 +569,9 @@ def test_the_first_of_the_month_is_written_as_an_ordinal_in_french() -> None:
 
     from scripts import i18n
 
-    assert i18n.when_text(dt.date(2020, 1, 1), dt.time(9, 30), dt.time(11), "fr") == "mercredi 1er janvier 2020, de 9 h 30 à 11 h"
+    assert (
+        i18n.when_text(dt.date(2020, 1, 1), dt.time(9, 30), dt.time(11), "fr")
+        == "mercredi 1er janvier 2020, de 9 h 30 à 11 h"
+    )
     assert i18n.short_day_text(dt.date(2020, 6, 11), "fr") == "11 juin 2020"
     assert i18n.day_text(dt.date(2020, 1, 1), "en") == "Wednesday, January 1, 2020"

@@ -26,14 +26,25 @@ def serial(day: dt.date) -> int:
     return (day - dt.date(1899, 12, 30)).days
 
 
-def test_init_demo_then_check_on_google(run_gt: Callable[..., Result], fake_sheets: FakeSheets, service_account_file: Path) -> None:
+def test_init_demo_then_check_on_google(
+    run_gt: Callable[..., Result], fake_sheets: FakeSheets, service_account_file: Path
+) -> None:
     fake_sheets.add_spreadsheet(KEY, {"Feuille 1": []})
     gt = google(run_gt, service_account_file)
     result = gt("init", "--demo")
     assert result.exit_code == 0, result.output
     assert "onglet créé : Personnes" in result.output
     assert fake_sheets.count("values.batchUpdate") == 1 and fake_sheets.count("batchUpdate") == 1
-    assert {"Organisations", "Personnes", "Groupes", "Réunions", "Présences", "Éligibilité", "Bilan organisations", "Journal"} <= set(fake_sheets.tab_names(KEY))
+    assert {
+        "Organisations",
+        "Personnes",
+        "Groupes",
+        "Réunions",
+        "Présences",
+        "Éligibilité",
+        "Bilan organisations",
+        "Journal",
+    } <= set(fake_sheets.tab_names(KEY))
     for owned in ("Éligibilité", "Bilan organisations", "Journal"):  # warning-only protection
         assert [p.get("warningOnly") for p in fake_sheets.protected_ranges(KEY, owned)] == [True]
     assert fake_sheets.protected_ranges(KEY, "Personnes") == []
@@ -46,7 +57,9 @@ def test_init_demo_then_check_on_google(run_gt: Callable[..., Result], fake_shee
     assert reads == ["values.batchGet"], "a check is exactly one read request"
 
 
-def test_init_on_a_complete_google_registry_sends_no_write(run_gt: Callable[..., Result], fake_sheets: FakeSheets, service_account_file: Path) -> None:
+def test_init_on_a_complete_google_registry_sends_no_write(
+    run_gt: Callable[..., Result], fake_sheets: FakeSheets, service_account_file: Path
+) -> None:
     fake_sheets.add_spreadsheet(KEY, {})
     gt = google(run_gt, service_account_file)
     assert gt("init").exit_code == 0
@@ -57,19 +70,34 @@ def test_init_on_a_complete_google_registry_sends_no_write(run_gt: Callable[...,
     assert fake_sheets.count("values.batchUpdate") + fake_sheets.count("batchUpdate") == writes
 
 
-def test_google_and_xlsx_read_the_same_registry(fake_sheets: FakeSheets, make_workbook: Callable[..., Path], config: Config, service_account_file: Path) -> None:
+def test_google_and_xlsx_read_the_same_registry(
+    fake_sheets: FakeSheets,
+    make_workbook: Callable[..., Path],
+    config: Config,
+    service_account_file: Path,
+) -> None:
     """Dates come back as serial numbers from Google and as date cells from xlsx: same model."""
     from dataclasses import replace
 
     from scripts.backends import open_backend
 
     tabs = small_registry()
-    google_tabs = {name: [[serial(v) if isinstance(v, dt.date) else v for v in row] for row in rows] for name, rows in tabs.items()}
-    google_tabs["Réunions"] = [[serial(dt.date(2019, 11, 19)) if v == "19/11/2019" else v for v in row] for row in google_tabs["Réunions"]]
+    google_tabs = {
+        name: [[serial(v) if isinstance(v, dt.date) else v for v in row] for row in rows]
+        for name, rows in tabs.items()
+    }
+    google_tabs["Réunions"] = [
+        [serial(dt.date(2019, 11, 19)) if v == "19/11/2019" else v for v in row]
+        for row in google_tabs["Réunions"]
+    ]
     google_tabs["Organisations"][2][5] = True  # a checkbox
     fake_sheets.add_spreadsheet(KEY, google_tabs)
     today = dt.date(2020, 6, 15)
-    from_google = load_registry(open_backend(replace(config, sheet=KEY, credentials=service_account_file)).read(), config, today)
+    from_google = load_registry(
+        open_backend(replace(config, sheet=KEY, credentials=service_account_file)).read(),
+        config,
+        today,
+    )
     from_xlsx = load_registry(WorkbookBackend(make_workbook(tabs), config).read(), config, today)
     assert from_google.problems == from_xlsx.problems == []
     assert from_google.registry.meetings == from_xlsx.registry.meetings
@@ -78,7 +106,9 @@ def test_google_and_xlsx_read_the_same_registry(fake_sheets: FakeSheets, make_wo
     assert from_google.registry.attendance == from_xlsx.registry.attendance
 
 
-def test_unshared_sheet_names_the_service_account(run_gt: Callable[..., Result], fake_sheets: FakeSheets, service_account_file: Path) -> None:
+def test_unshared_sheet_names_the_service_account(
+    run_gt: Callable[..., Result], fake_sheets: FakeSheets, service_account_file: Path
+) -> None:
     fake_sheets.add_spreadsheet(KEY, small_registry(), access=None)
     result = google(run_gt, service_account_file)("check")
     assert result.exit_code == 3
@@ -86,7 +116,9 @@ def test_unshared_sheet_names_the_service_account(run_gt: Callable[..., Result],
     assert "PRIVATE KEY" not in result.output
 
 
-def test_unknown_key_and_missing_tab(run_gt: Callable[..., Result], fake_sheets: FakeSheets, service_account_file: Path) -> None:
+def test_unknown_key_and_missing_tab(
+    run_gt: Callable[..., Result], fake_sheets: FakeSheets, service_account_file: Path
+) -> None:
     result = google(run_gt, service_account_file)("check")
     assert result.exit_code == 3
     assert "aucune feuille Google Sheets" in result.stderr
@@ -98,14 +130,18 @@ def test_unknown_key_and_missing_tab(run_gt: Callable[..., Result], fake_sheets:
     assert "onglet « Présences » introuvable (vouliez-vous dire « Présence » ?" in result.stdout
 
 
-def test_missing_credentials_file_is_a_clean_error(run_gt: Callable[..., Result], fake_sheets: FakeSheets, tmp_path: Path) -> None:
+def test_missing_credentials_file_is_a_clean_error(
+    run_gt: Callable[..., Result], fake_sheets: FakeSheets, tmp_path: Path
+) -> None:
     fake_sheets.add_spreadsheet(KEY, small_registry())
     result = run_gt("--sheet", KEY, "--credentials", tmp_path / "absent.json", "check")
     assert result.exit_code == 3
     assert "Traceback" not in result.output and "--credentials" in result.stderr
 
 
-def test_init_dry_run_on_google_sends_no_write(run_gt: Callable[..., Result], fake_sheets: FakeSheets, service_account_file: Path) -> None:
+def test_init_dry_run_on_google_sends_no_write(
+    run_gt: Callable[..., Result], fake_sheets: FakeSheets, service_account_file: Path
+) -> None:
     fake_sheets.add_spreadsheet(KEY, {"Feuille 1": []})
     result = google(run_gt, service_account_file)("init", "--demo", "--dry-run")
     assert result.exit_code == 0, result.output

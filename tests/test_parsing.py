@@ -15,14 +15,23 @@ from scripts.model import ABSENT, EXCUSED, PRESENT
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("E-mail", "email"), ("  Courriel ", "courriel"), ("e_mail", "email"), ("Co·organisateur FMC", "coorganisateurfmc"),
-     ("Prénom", "prenom"), ("SALLE DISPONIBLE", "salledisponible"), ("Hôte", "hote")],
+    [
+        ("E-mail", "email"),
+        ("  Courriel ", "courriel"),
+        ("e_mail", "email"),
+        ("Co·organisateur FMC", "coorganisateurfmc"),
+        ("Prénom", "prenom"),
+        ("SALLE DISPONIBLE", "salledisponible"),
+        ("Hôte", "hote"),
+    ],
 )
 def test_headers_ignore_case_accents_spaces_and_punctuation(raw: str, expected: str) -> None:
     assert parsing.normalise_header(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["oui", "OUI", "yes", "x", "X", "TRUE", True, 1, "1", "Vrai", "=TRUE()", " oui "])
+@pytest.mark.parametrize(
+    "raw", ["oui", "OUI", "yes", "x", "X", "TRUE", True, 1, "1", "Vrai", "=TRUE()", " oui "]
+)
 def test_yes(raw: object) -> None:
     assert parsing.yes_no(raw) is True  # type: ignore[arg-type]
 
@@ -64,9 +73,18 @@ def test_bad_dates(raw: object) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("9h30", dt.time(9, 30)), ("09:30", dt.time(9, 30)), ("9h", dt.time(9, 0)), ("14 h 05", dt.time(14, 5)),
-     ("9H30", dt.time(9, 30)), (0.5, dt.time(12, 0)), (dt.timedelta(hours=9, minutes=30), dt.time(9, 30)), (0.395833333, dt.time(9, 30)), (dt.time(18, 30), dt.time(18, 30)),
-     ("", None)],
+    [
+        ("9h30", dt.time(9, 30)),
+        ("09:30", dt.time(9, 30)),
+        ("9h", dt.time(9, 0)),
+        ("14 h 05", dt.time(14, 5)),
+        ("9H30", dt.time(9, 30)),
+        (0.5, dt.time(12, 0)),
+        (dt.timedelta(hours=9, minutes=30), dt.time(9, 30)),
+        (0.395833333, dt.time(9, 30)),
+        (dt.time(18, 30), dt.time(18, 30)),
+        ("", None),
+    ],
 )
 def test_times(raw: object, expected: dt.time | None) -> None:
     assert parsing.time(raw) == expected  # type: ignore[arg-type]
@@ -80,9 +98,21 @@ def test_bad_times(raw: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("", PRESENT), (None, PRESENT), ("présent", PRESENT), ("Présente", PRESENT), ("présent·e", PRESENT),
-     ("PRESENT.E", PRESENT), ("excusé", EXCUSED), ("Excusée", EXCUSED), ("excusé·e", EXCUSED),
-     ("absent", ABSENT), ("absente", ABSENT), ("absent·e", ABSENT), ("ABSENT(E)", ABSENT)],
+    [
+        ("", PRESENT),
+        (None, PRESENT),
+        ("présent", PRESENT),
+        ("Présente", PRESENT),
+        ("présent·e", PRESENT),
+        ("PRESENT.E", PRESENT),
+        ("excusé", EXCUSED),
+        ("Excusée", EXCUSED),
+        ("excusé·e", EXCUSED),
+        ("absent", ABSENT),
+        ("absente", ABSENT),
+        ("absent·e", ABSENT),
+        ("ABSENT(E)", ABSENT),
+    ],
 )
 def test_statuses_in_every_form(raw: str | None, expected: str) -> None:
     assert parsing.status(raw) == expected
@@ -95,7 +125,12 @@ def test_unknown_status() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("AI, FI", ("AI", "FI")), ("AI;FI ; PDMI", ("AI", "FI", "PDMI")), ("AI,,AI", ("AI",)), ("", ())],
+    [
+        ("AI, FI", ("AI", "FI")),
+        ("AI;FI ; PDMI", ("AI", "FI", "PDMI")),
+        ("AI,,AI", ("AI",)),
+        ("", ()),
+    ],
 )
 def test_group_lists(raw: str, expected: tuple[str, ...]) -> None:
     assert parsing.group_codes(raw) == expected
@@ -103,8 +138,16 @@ def test_group_lists(raw: str, expected: tuple[str, ...]) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [(612345678.0, "612345678"), ("06 12 34 56 78", "06 12 34 56 78"), ("1E5", "1E5"), ("inf", "inf"),
-     ("  P-0042 ", "P-0042"), (75011, "75011"), (1.5, "1.5"), (True, "TRUE")],
+    [
+        (612345678.0, "612345678"),
+        ("06 12 34 56 78", "06 12 34 56 78"),
+        ("1E5", "1E5"),
+        ("inf", "inf"),
+        ("  P-0042 ", "P-0042"),
+        (75011, "75011"),
+        (1.5, "1.5"),
+        (True, "TRUE"),
+    ],
 )
 def test_ids_and_numbers_stay_text(raw: object, expected: str) -> None:
     assert parsing.text(raw) == expected  # type: ignore[arg-type]
@@ -112,8 +155,14 @@ def test_ids_and_numbers_stay_text(raw: object, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("Réunion", "Réunion"), ("reunion", "Réunion"), ("Petit déjeuner", "Petit-déjeuner"),
-     ("petit-dej", "Petit-déjeuner"), ("SOIRÉE", "Soirée"), ("lancement", "Lancement")],
+    [
+        ("Réunion", "Réunion"),
+        ("reunion", "Réunion"),
+        ("Petit déjeuner", "Petit-déjeuner"),
+        ("petit-dej", "Petit-déjeuner"),
+        ("SOIRÉE", "Soirée"),
+        ("lancement", "Lancement"),
+    ],
 )
 def test_meeting_types(raw: str, expected: str) -> None:
     assert parsing.meeting_type(raw) == expected
@@ -132,18 +181,30 @@ def test_did_you_mean() -> None:
 
 
 cells = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(), st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x9F)),
-    st.sampled_from(["=HYPERLINK(\"x\")", "+33 6", "@SUM(A1)", "1e999", "0x1F", "\r\n", "oui\t"]),
-    st.dates().map(lambda d: d), st.times(),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(),
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x9F)),
+    st.sampled_from(['=HYPERLINK("x")', "+33 6", "@SUM(A1)", "1e999", "0x1F", "\r\n", "oui\t"]),
+    st.dates().map(lambda d: d),
+    st.times(),
 )
 
 
 @given(cells)
 def test_every_parser_returns_a_value_or_a_value_error(value: object) -> None:
     """Random cell contents never crash a parser: a value, or a ValueError to report."""
-    for parser in (parsing.yes_no, parsing.date, parsing.time, parsing.status, parsing.meeting_type,
-                   parsing.override, lambda v: parsing.language(v, ("fr", "en"), "fr")):
+    for parser in (
+        parsing.yes_no,
+        parsing.date,
+        parsing.time,
+        parsing.status,
+        parsing.meeting_type,
+        parsing.override,
+        lambda v: parsing.language(v, ("fr", "en"), "fr"),
+    ):
         with contextlib.suppress(ValueError):
             parser(value)  # type: ignore[operator]
     assert isinstance(parsing.text(value), str)  # type: ignore[arg-type]

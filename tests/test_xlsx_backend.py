@@ -50,21 +50,37 @@ def test_read_returns_rows_as_typed(tmp_path: Path, config: Config) -> None:
     meetings = snapshot.tabs["Réunions"]
     assert meetings[2][3] == dt.date(2020, 1, 14)  # a date cell stays a date
     assert snapshot.tabs["Organisations"][2][5] == "TRUE"  # typed text stays text
-    assert snapshot.tabs["Organisations"][3][6:] == []  # trailing empty cells dropped, as Google does
+    assert (
+        snapshot.tabs["Organisations"][3][6:] == []
+    )  # trailing empty cells dropped, as Google does
 
 
-def test_write_replaces_owned_tabs_and_keeps_everything_else(tmp_path: Path, config: Config) -> None:
+def test_write_replaces_owned_tabs_and_keeps_everything_else(
+    tmp_path: Path, config: Config
+) -> None:
     path = staff_workbook(tmp_path)
     backend = WorkbookBackend(path, config)
     before = backend.read()
-    backend.write({"Éligibilité": [["ID", "Nom"], ["P-1", "=cmd|' /C calc'!A0"]], "Journal": [["Date"], ["x"]]}, before)
+    backend.write(
+        {
+            "Éligibilité": [["ID", "Nom"], ["P-1", "=cmd|' /C calc'!A0"]],
+            "Journal": [["Date"], ["x"]],
+        },
+        before,
+    )
     book = openpyxl.load_workbook(path)
     assert book["Personnes"]["K2"].value == "=COUNTA(A2:A100)"  # formula kept
     assert book["Notes du pôle"]["A1"].value == "=SUM(1,2)"
-    assert book["Personnes"]["A1"].font.bold and book["Personnes"]["A1"].font.color.rgb == "00FF0000"
-    assert [str(dv.sqref) for dv in book["Personnes"].data_validations.dataValidation] == ["G2:G100"]
+    assert (
+        book["Personnes"]["A1"].font.bold and book["Personnes"]["A1"].font.color.rgb == "00FF0000"
+    )
+    assert [str(dv.sqref) for dv in book["Personnes"].data_validations.dataValidation] == [
+        "G2:G100"
+    ]
     eligibility = book["Éligibilité"]
-    assert eligibility["B2"].value == "=cmd|' /C calc'!A0" and eligibility["B2"].data_type == "s"  # text, not a formula
+    assert (
+        eligibility["B2"].value == "=cmd|' /C calc'!A0" and eligibility["B2"].data_type == "s"
+    )  # text, not a formula
     assert WorkbookBackend(path, config).read().tabs["Personnes"] == before.tabs["Personnes"]
 
 
@@ -85,18 +101,24 @@ def test_write_never_touches_a_staff_tab(tmp_path: Path, config: Config) -> None
     assert path.read_bytes() == before
 
 
-@pytest.mark.parametrize("lock", [".~lock.staff.xlsx#", "~$staff.xlsx"], ids=["libreoffice", "excel"])
+@pytest.mark.parametrize(
+    "lock", [".~lock.staff.xlsx#", "~$staff.xlsx"], ids=["libreoffice", "excel"]
+)
 def test_open_workbook_is_refused(tmp_path: Path, config: Config, lock: str) -> None:
     path = staff_workbook(tmp_path)
     (tmp_path / lock).write_text("someone,host")
     before = path.read_bytes()
     with pytest.raises(WriteFailed, match="ouvert dans un tableur") as caught:
-        WorkbookBackend(path, config).write({"Journal": [["Date"]]}, WorkbookBackend(path, config).read())
+        WorkbookBackend(path, config).write(
+            {"Journal": [["Date"]]}, WorkbookBackend(path, config).read()
+        )
     assert "fermez-le" in str(caught.value)
     assert path.read_bytes() == before
 
 
-def test_failed_save_leaves_the_file_and_no_temp(tmp_path: Path, config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_save_leaves_the_file_and_no_temp(
+    tmp_path: Path, config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = staff_workbook(tmp_path)
     before = path.read_bytes()
 
@@ -122,7 +144,11 @@ def test_libreoffice_checkbox_formulas_are_read_as_values(tmp_path: Path, config
         files = {name: src.read(name) for name in src.namelist()}
     for name, data in files.items():
         if name.startswith("xl/worksheets/") and b"<f>TRUE()</f>" in data:
-            files[name] = re.sub(rb'<c r="E2"([^>]*)><f>TRUE\(\)</f><v\s*/?>(</v>)?', rb'<c r="E2" t="b"><f>TRUE()</f><v>1</v>', data)
+            files[name] = re.sub(
+                rb'<c r="E2"([^>]*)><f>TRUE\(\)</f><v\s*/?>(</v>)?',
+                rb'<c r="E2" t="b"><f>TRUE()</f><v>1</v>',
+                data,
+            )
     with zipfile.ZipFile(path, "w") as out:
         for name, data in files.items():
             out.writestr(name, data)
@@ -149,7 +175,9 @@ def test_nothing_from_google_is_imported_for_a_workbook(config: Config) -> None:
         "from scripts.cli import gt; open_backend(load_config(None, sheet='x.xlsx', environ={})); "
         "print(sorted(m for m in sys.modules if m.startswith(('gspread', 'google'))))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -168,7 +196,16 @@ def test_init_creates_a_complete_workbook(run_gt: Callable[..., Result], tmp_pat
     result = run_gt("--sheet", path, "init")
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Organisations", "Personnes", "Groupes", "Réunions", "Présences", "Éligibilité", "Bilan organisations", "Journal"]
+    assert book.sheetnames == [
+        "Organisations",
+        "Personnes",
+        "Groupes",
+        "Réunions",
+        "Présences",
+        "Éligibilité",
+        "Bilan organisations",
+        "Journal",
+    ]
     people = book["Personnes"]
     assert [c.value for c in people[1]][:4] == ["ID", "Prénom", "Nom", "E-mail"]
     assert people.freeze_panes == "A2"
@@ -179,7 +216,9 @@ def test_init_creates_a_complete_workbook(run_gt: Callable[..., Result], tmp_pat
     assert run_gt("--sheet", path, "check").exit_code == 0
 
 
-def test_init_on_a_complete_workbook_writes_nothing(run_gt: Callable[..., Result], demo_xlsx: Path) -> None:
+def test_init_on_a_complete_workbook_writes_nothing(
+    run_gt: Callable[..., Result], demo_xlsx: Path
+) -> None:
     before = demo_xlsx.read_bytes()
     result = run_gt("--sheet", demo_xlsx, "init", "--demo")
     assert result.exit_code == 0
@@ -188,7 +227,9 @@ def test_init_on_a_complete_workbook_writes_nothing(run_gt: Callable[..., Result
     assert demo_xlsx.read_bytes() == before
 
 
-def test_init_adds_missing_tabs_and_headers_without_touching_data(run_gt: Callable[..., Result], make_workbook: Callable[..., Path]) -> None:
+def test_init_adds_missing_tabs_and_headers_without_touching_data(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
     tabs = small_registry()
     del tabs["Groupes"]
     tabs["Personnes"] = [row[:4] + row[4:5] for row in tabs["Personnes"]]
@@ -208,12 +249,25 @@ def test_demo_fills_the_whole_season(demo_xlsx: Path, config: Config) -> None:
     assert len(reg.organisations) == 40 and len(reg.people) == 120
     assert set(reg.groups) == {"AI", "MEI", "FI", "PDMI"}
     assert {o.type for o in reg.organisations.values()} == {
-        "Acteur public", "Économie sociale et solidaire", "Entreprise", "ONG", "Média", "Recherche et enseignement supérieur"}
-    assert {m.type for m in reg.meetings.values()} == {"Lancement", "Réunion", "Petit-déjeuner", "Soirée"}
+        "Acteur public",
+        "Économie sociale et solidaire",
+        "Entreprise",
+        "ONG",
+        "Média",
+        "Recherche et enseignement supérieur",
+    }
+    assert {m.type for m in reg.meetings.values()} == {
+        "Lancement",
+        "Réunion",
+        "Petit-déjeuner",
+        "Soirée",
+    }
     assert len(reg.attendance) > 200
 
 
-def test_init_respects_alias_headers_and_loose_tab_names(run_gt: Callable[..., Result], make_workbook: Callable[..., Path]) -> None:
+def test_init_respects_alias_headers_and_loose_tab_names(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
     """An existing workbook with `Courriel` and a `presences` tab gets no duplicate column or tab."""
     tabs = small_registry()
     tabs["Personnes"][0][3] = "Courriel"

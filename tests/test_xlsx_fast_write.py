@@ -332,7 +332,9 @@ def test_the_header_never_borrows_a_staff_font(tmp_path: Path, config: Config) -
     assert header.value == "Date" and not header.font.bold
 
 
-def test_owned_tabs_are_protected_with_a_warning_and_staff_tabs_are_not(tmp_path: Path, config: Config) -> None:
+def test_owned_tabs_are_protected_with_a_warning_and_staff_tabs_are_not(
+    tmp_path: Path, config: Config
+) -> None:
     """The contract's "do not edit" marker: a protection without password on the tool's tabs."""
     path = staff_workbook(tmp_path)
     backend = WorkbookBackend(path, config)
@@ -346,7 +348,9 @@ def test_owned_tabs_are_protected_with_a_warning_and_staff_tabs_are_not(tmp_path
     assert book["Éligibilité"]["A2"].value == "P-2"
 
 
-def test_an_owned_tab_spelled_differently_is_written_in_place(tmp_path: Path, config: Config) -> None:
+def test_an_owned_tab_spelled_differently_is_written_in_place(
+    tmp_path: Path, config: Config
+) -> None:
     path = staff_workbook(tmp_path)
     book = openpyxl.load_workbook(path)
     book.create_sheet("eligibilite").append(["ID"])

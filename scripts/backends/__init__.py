@@ -74,7 +74,11 @@ class Backend(Protocol):
     def identity(self) -> str: ...
 
     def initialise(
-        self, layout: list[TabLayout], data: dict[str, Rows] | None, force: bool, dry_run: bool = False
+        self,
+        layout: list[TabLayout],
+        data: dict[str, Rows] | None,
+        force: bool,
+        dry_run: bool = False,
     ) -> InitReport: ...
 
 
@@ -125,10 +129,14 @@ def header_spellings(config: Config, tab_name: str) -> dict[str, set[str]]:
 
     for spec in config.staff_tabs.values():
         if spec.name == tab_name:
-            return {f.header: {normalise_header(n) for n in (f.header, *f.aliases)} for f in spec.fields}
+            return {
+                f.header: {normalise_header(n) for n in (f.header, *f.aliases)} for f in spec.fields
+            }
     return {}
 
 
 def tab_names(config: Config) -> list[str]:
     """Every tab a read asks for: staff tabs then owned tabs, in config order."""
-    return [t.name for t in config.staff_tabs.values()] + [t.name for t in config.owned_tabs.values()]
+    return [t.name for t in config.staff_tabs.values()] + [
+        t.name for t in config.owned_tabs.values()
+    ]

@@ -373,7 +373,11 @@ class GoogleSheetsBackend:
     # -- init -------------------------------------------------------------------------
 
     def initialise(
-        self, layout: list[TabLayout], data: dict[str, Rows] | None, force: bool, dry_run: bool = False
+        self,
+        layout: list[TabLayout],
+        data: dict[str, Rows] | None,
+        force: bool,
+        dry_run: bool = False,
     ) -> InitReport:
         """Add missing tabs and headers, drop-downs, a frozen header row and a warning
         protection on tool-owned tabs; fill empty tabs with `data` (every tab with `force`).

@@ -167,7 +167,11 @@ class WorkbookBackend:
 
     # -- gt init -----------------------------------------------------------------------
     def initialise(
-        self, layout: list[TabLayout], data: dict[str, Rows] | None, force: bool, dry_run: bool = False
+        self,
+        layout: list[TabLayout],
+        data: dict[str, Rows] | None,
+        force: bool,
+        dry_run: bool = False,
     ) -> InitReport:
         import openpyxl
 
@@ -223,7 +227,9 @@ class WorkbookBackend:
             report.filled_tabs.append(tab.name)
 
 
-def _header_column(header: str, present: Sequence[str], spellings: dict[str, set[str]]) -> int | None:
+def _header_column(
+    header: str, present: Sequence[str], spellings: dict[str, set[str]]
+) -> int | None:
     """0-based column of `header` among `present` headers, through its aliases."""
     from ..parsing import normalise_header
 

@@ -12,7 +12,12 @@ from .common import GtCommand, read_registry, registry_options, session
 
 @click.command(cls=GtCommand)
 @registry_options
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON : une liste d'objets {tab, row, column, cell, code, message, hint}.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Sortie JSON : une liste d'objets {tab, row, column, cell, code, message, hint}.",
+)
 @click.pass_context
 def check(ctx: click.Context, as_json: bool) -> None:
     """Vérifier le registre : un problème par ligne, chacun précédé de sa cellule.
@@ -43,7 +48,10 @@ def check(ctx: click.Context, as_json: bool) -> None:
         )
         if problems:
             click.secho(f"{len(problems)} problème(s) trouvé(s). {summary}", fg="yellow", err=True)
-            click.echo("Corrigez les cellules indiquées dans le tableur, puis relancez « gt check ».", err=True)
+            click.echo(
+                "Corrigez les cellules indiquées dans le tableur, puis relancez « gt check ».",
+                err=True,
+            )
         else:
             click.secho(f"Aucun problème. {summary}", fg="green", err=True)
     if result.fatal:

@@ -36,7 +36,9 @@ class DateType(click.ParamType):
 
     name = "DATE"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
         if isinstance(value, dt.date):
             return value
         try:
@@ -67,19 +69,46 @@ def registry_options(function: F) -> F:
     """`--config`, `--sheet`, `--credentials`, `--as-of`, `--debug`: accepted on `gt` and on
     every command (the later one wins), so the standalone scripts take them too."""
     options = [
-        click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), envvar="GT_CONFIG",
-                     expose_value=False, is_eager=True, callback=_store("config_path"),
-                     help="Fichier de configuration TOML (défaut : ./config/gt.toml). Env : GT_CONFIG."),
-        click.option("--sheet", metavar="SOURCE", envvar="GT_SHEET", expose_value=False, callback=_store("sheet"),
-                     help="Le registre : un fichier .xlsx/.ods, une URL Google Sheets ou une clé. Env : GT_SHEET."),
-        click.option("--credentials", type=click.Path(path_type=Path, dir_okay=False), expose_value=False,
-                     callback=_store("credentials"),
-                     help="Clé JSON d'un compte de service Google (sinon : Application Default Credentials, "
-                     "GOOGLE_APPLICATION_CREDENTIALS)."),
-        click.option("--as-of", type=DateType(), expose_value=False, callback=_store("as_of"),
-                     help="La date du jour pour toutes les règles (défaut : aujourd'hui), pour rejouer un passage."),
-        click.option("--debug", is_flag=True, expose_value=False, callback=_store("debug"),
-                     help="Afficher la trace Python complète en cas d'erreur."),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(path_type=Path, dir_okay=False),
+            envvar="GT_CONFIG",
+            expose_value=False,
+            is_eager=True,
+            callback=_store("config_path"),
+            help="Fichier de configuration TOML (défaut : ./config/gt.toml). Env : GT_CONFIG.",
+        ),
+        click.option(
+            "--sheet",
+            metavar="SOURCE",
+            envvar="GT_SHEET",
+            expose_value=False,
+            callback=_store("sheet"),
+            help="Le registre : un fichier .xlsx/.ods, une URL Google Sheets ou une clé. Env : GT_SHEET.",
+        ),
+        click.option(
+            "--credentials",
+            type=click.Path(path_type=Path, dir_okay=False),
+            expose_value=False,
+            callback=_store("credentials"),
+            help="Clé JSON d'un compte de service Google (sinon : Application Default Credentials, "
+            "GOOGLE_APPLICATION_CREDENTIALS).",
+        ),
+        click.option(
+            "--as-of",
+            type=DateType(),
+            expose_value=False,
+            callback=_store("as_of"),
+            help="La date du jour pour toutes les règles (défaut : aujourd'hui), pour rejouer un passage.",
+        ),
+        click.option(
+            "--debug",
+            is_flag=True,
+            expose_value=False,
+            callback=_store("debug"),
+            help="Afficher la trace Python complète en cas d'erreur.",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -87,7 +116,9 @@ def registry_options(function: F) -> F:
 
 
 def dry_run_option(function: F) -> F:
-    return click.option("--dry-run", "-n", is_flag=True, help="Montrer ce qui changerait, sans rien écrire.")(function)
+    return click.option(
+        "--dry-run", "-n", is_flag=True, help="Montrer ce qui changerait, sans rien écrire."
+    )(function)
 
 
 def session(ctx: click.Context) -> Session:
@@ -126,7 +157,9 @@ def guarded(ctx: click.Context, call: Callable[[], Any]) -> Any:
         if settings(ctx).debug:
             raise
         click.secho(f"Erreur inattendue : {type(err).__name__}: {err}", fg="red", err=True)
-        click.echo("  → relancez avec --debug pour la trace complète et signalez-la à l'équipe.", err=True)
+        click.echo(
+            "  → relancez avec --debug pour la trace complète et signalez-la à l'équipe.", err=True
+        )
         ctx.exit(EXIT_FAILED)
 
 
@@ -134,12 +167,19 @@ def echo_problems(problems: Sequence[Problem], *, err: bool = True, limit: int =
     """Print problems one per line, each beginning with its cell reference."""
     if not problems:
         return
-    title = f"{len(problems)} problème(s) dans le registre (lignes ou valeurs concernées ignorées) :"
+    title = (
+        f"{len(problems)} problème(s) dans le registre (lignes ou valeurs concernées ignorées) :"
+    )
     click.secho(title, fg="yellow", err=err)
-    for problem in sorted(problems, key=lambda p: (p.location.tab, p.location.row or 0, p.location.column or 0))[:limit]:
+    for problem in sorted(
+        problems, key=lambda p: (p.location.tab, p.location.row or 0, p.location.column or 0)
+    )[:limit]:
         click.echo(f"  {problem}", err=err)
     if len(problems) > limit:
-        click.echo(f"  … et {len(problems) - limit} autre(s) : lancez « gt check » pour la liste complète.", err=err)
+        click.echo(
+            f"  … et {len(problems) - limit} autre(s) : lancez « gt check » pour la liste complète.",
+            err=err,
+        )
 
 
 def exit_for(problems: Sequence[Problem]) -> int:

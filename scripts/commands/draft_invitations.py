@@ -26,6 +26,7 @@ from ..invitations import (
     plan_invitations,
 )
 from ..mail import Output, check_output, write_output
+from ..model import Rows
 from ..session import Loaded, Session
 from .common import GtCommand, dry_run_option, read_registry, registry_options, session, standalone
 
@@ -104,7 +105,9 @@ def draft_invitations(
     output = Output(out or config.drafts_dir / folder_name(meeting.id), mbox, force, add=only_new)
     if not dry_run:
         check_output(output, file_names(plan.recipients).values())
-    now = dt.datetime.now(ZoneInfo(config.timezone)).replace(microsecond=0)  # the Date: header, in Paris time
+    now = dt.datetime.now(ZoneInfo(config.timezone)).replace(
+        microsecond=0
+    )  # the Date: header, in Paris time
     composer = invitation_composer(registry, config, meeting, plan.sequence, now)
     with progress(len(plan.recipients)) as tick:
         drafts, unsafe = compose_all(composer, plan.recipients, tick=tick)
@@ -221,9 +224,11 @@ def record_in_journal(
 ) -> None:
     """One write of the Journal tab (the drafts are already on disk)."""
     tab = run.config.tab("journal")
-    rows = loaded.snapshot.tabs.get(tab)
+    rows: Rows = loaded.snapshot.tabs.get(tab) or []
     by = run.backend.identity()
-    problems = "; ".join(str(s) for s in skipped[:20]) + (f"; … et {len(skipped) - 20} autre(s)" if len(skipped) > 20 else "")
+    problems = "; ".join(str(s) for s in skipped[:20]) + (
+        f"; … et {len(skipped) - 20} autre(s)" if len(skipped) > 20 else ""
+    )
     problems = problems or "aucun"  # as sync-eligibility writes it
     for entry in journal_entries(now.astimezone(), command, by, changes, detail, people, problems):
         rows = journal.append(rows, entry)

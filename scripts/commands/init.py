@@ -16,9 +16,21 @@ YES_NO = ("oui", "non")
 def layout(config: Config, group_codes: tuple[str, ...] = ()) -> list[TabLayout]:
     """Every tab with its headers and drop-down lists, staff tabs first."""
     choices: dict[str, dict[str, tuple[str, ...]]] = {
-        "organisations": {"type": ORGANISATION_TYPES, "partner": YES_NO, "forum_coorganiser": YES_NO, "has_room": YES_NO},
-        "people": {"language": config.languages, "opted_out": YES_NO, "override": ("actif", "inactif")},
-        "meetings": {"type": MEETING_TYPES, "group": group_codes or (f"={config.tab('groups')}!$A$2:$A$200",)},
+        "organisations": {
+            "type": ORGANISATION_TYPES,
+            "partner": YES_NO,
+            "forum_coorganiser": YES_NO,
+            "has_room": YES_NO,
+        },
+        "people": {
+            "language": config.languages,
+            "opted_out": YES_NO,
+            "override": ("actif", "inactif"),
+        },
+        "meetings": {
+            "type": MEETING_TYPES,
+            "group": group_codes or (f"={config.tab('groups')}!$A$2:$A$200",),
+        },
         "attendance": {"status": ("présent", "excusé", "absent")},
     }
     tabs = []
@@ -27,15 +39,23 @@ def layout(config: Config, group_codes: tuple[str, ...] = ()) -> list[TabLayout]
         headers = tuple(f.header for f in spec.fields)
         tab_choices = {spec.field(k).header: v for k, v in by_field.items()}
         tabs.append(TabLayout(spec.name, headers, tab_choices))
-    for spec in config.owned_tabs.values():
-        tabs.append(TabLayout(spec.name, spec.headers, {}, owned=True))
+    for owned in config.owned_tabs.values():
+        tabs.append(TabLayout(owned.name, owned.headers, {}, owned=True))
     return tabs
 
 
 @click.command(cls=GtCommand)
 @registry_options
-@click.option("--demo", is_flag=True, help="Remplir avec des données fictives : une saison 2019-2020 complète.")
-@click.option("--force", is_flag=True, help="Écraser un classeur existant (ou les données existantes avec --demo).")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Remplir avec des données fictives : une saison 2019-2020 complète.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Écraser un classeur existant (ou les données existantes avec --demo).",
+)
 @dry_run_option
 @click.pass_context
 def init(ctx: click.Context, demo: bool, force: bool, dry_run: bool) -> None:
@@ -65,7 +85,9 @@ def init(ctx: click.Context, demo: bool, force: bool, dry_run: bool) -> None:
     if not report.changed:
         click.echo(f"{where} : le registre est déjà complet, rien n'a été écrit.")
         if demo:
-            click.echo("Les données existantes ont été gardées : ajoutez --force pour les remplacer par la démo.")
+            click.echo(
+                "Les données existantes ont été gardées : ajoutez --force pour les remplacer par la démo."
+            )
         return
     _echo_report(report)
     click.secho(f"Registre prêt : {where}.", fg="green")
