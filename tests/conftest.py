@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 from fake_sheets import *  # noqa: F403  (fixtures: fake_sheets, service_account_file, no_network)
+from hypothesis import settings
 
 from scripts.backends.xlsx import WorkbookBackend
 from scripts.cli import gt
@@ -23,6 +24,10 @@ from scripts.config import Config, load_config
 from scripts.demo import demo_rows
 
 DEMO_TODAY = dt.date(2020, 6, 15)
+
+# No example database in the repository: tests never write into the project's tree.
+settings.register_profile("gt", database=None, deadline=None)
+settings.load_profile("gt")
 
 
 @pytest.fixture(autouse=True)

@@ -209,3 +209,66 @@ def test_every_parser_returns_a_value_or_a_value_error(value: object) -> None:
             parser(value)  # type: ignore[operator]
     assert isinstance(parsing.text(value), str)  # type: ignore[arg-type]
     assert isinstance(parsing.group_codes(value), tuple)  # type: ignore[arg-type]
+
+
+@given(
+    st.sampled_from(
+        ["E-mail", "Prénom", "Co-organisateur FMC", "Salle disponible", "Hôte", "Lien visio"]
+    ),
+    st.lists(st.sampled_from(["upper", "lower", "space", "dash", "underscore", "nfd"]), max_size=4),
+)
+def test_header_spellings_staff_use_all_normalise_alike(header: str, changes: list[str]) -> None:
+    import unicodedata
+
+    typed = header
+    for change in changes:
+        typed = {
+            "upper": typed.upper(),
+            "lower": typed.lower(),
+            "space": f"  {typed} ",
+            "dash": typed.replace(" ", "-"),
+            "underscore": typed.replace("-", "_"),
+            "nfd": unicodedata.normalize("NFD", typed),
+        }[change]
+    assert parsing.normalise_header(typed) == parsing.normalise_header(header)
+
+
+@given(
+    st.lists(st.from_regex(r"[A-Za-z]{1,6}", fullmatch=True), max_size=6),
+    st.sampled_from([",", ";", " ; ", ", "]),
+)
+def test_group_lists_split_on_commas_and_semicolons(codes: list[str], sep: str) -> None:
+    parsed = parsing.group_codes(sep.join(codes))
+    assert parsed == tuple(dict.fromkeys(codes))
+
+
+@given(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2099, 12, 31)))
+def test_dates_round_trip_in_every_form_staff_type(day: dt.date) -> None:
+    serial = (day - parsing.GOOGLE_EPOCH).days
+    forms = [
+        day.strftime("%d/%m/%Y"),
+        day.isoformat(),
+        f"{day.day}/{day.month}/{day.year}",
+        serial,
+        float(serial),
+        day,
+        dt.datetime.combine(day, dt.time(9, 30)),
+    ]
+    assert {parsing.date(form) for form in forms} == {day}
+
+
+@given(st.times().map(lambda t: t.replace(second=0, microsecond=0)))
+def test_times_round_trip(moment: dt.time) -> None:
+    fraction = (moment.hour * 60 + moment.minute) / (24 * 60)
+    forms = [
+        f"{moment.hour}h{moment.minute:02d}",
+        f"{moment.hour:02d}:{moment.minute:02d}",
+        fraction,
+        moment,
+    ]
+    assert {parsing.time(form) for form in forms} == {moment}
+
+
+@given(st.emails())
+def test_email_keys_ignore_case_and_spaces(address: str) -> None:
+    assert parsing.email_key(f"  {address.upper()} ") == parsing.email_key(address.lower())
