@@ -7,6 +7,7 @@ The Google Sheets fake (HTTP level, real gspread) lives in `fake_sheets.py`; its
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 from fake_sheets import *  # noqa: F403  (fixtures: fake_sheets, service_account_file, no_network)
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from scripts.backends.xlsx import WorkbookBackend
 from scripts.cli import gt
@@ -26,6 +28,7 @@ from scripts.demo import demo_rows
 DEMO_TODAY = dt.date(2020, 6, 15)
 
 # No example database in the repository: tests never write into the project's tree.
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="gt-hypothesis-"))
 settings.register_profile("gt", database=None, deadline=None)
 settings.load_profile("gt")
 
