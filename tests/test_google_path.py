@@ -34,7 +34,11 @@ def test_init_demo_then_check_on_google(
     result = gt("init", "--demo")
     assert result.exit_code == 0, result.output
     assert "onglet créé : Personnes" in result.output
-    assert fake_sheets.count("values.batchUpdate") == 1 and fake_sheets.count("batchUpdate") == 1
+    # Structure in one batchUpdate, headers + demo in one values write, then the Journal row.
+    assert fake_sheets.count("batchUpdate") == 1 and fake_sheets.count("values.batchUpdate") == 2
+    journal = fake_sheets.tab(KEY, "Journal")
+    assert journal[1][1:3] == ["init", "gt-registre@gt-tests.iam.gserviceaccount.com"]
+    assert journal[1][3].startswith("onglets créés : Organisations, Personnes")
     assert {
         "Organisations",
         "Personnes",

@@ -284,3 +284,13 @@ def test_init_respects_alias_headers_and_loose_tab_names(
     assert "Présences" not in book.sheetnames
     assert "E-mail" not in [c.value for c in book["Personnes"][1]]
     assert result.exit_code == 0
+
+
+def test_init_that_wrote_adds_a_journal_row(run_gt: Callable[..., Result], tmp_path: Path) -> None:
+    path = tmp_path / "neuf.xlsx"
+    assert run_gt("--sheet", path, "init", "--demo").exit_code == 0
+    rows = list(openpyxl.load_workbook(path)["Journal"].iter_rows(values_only=True))
+    assert [r[1] for r in rows[1:]] == ["init"]
+    assert "données de démonstration : Organisations" in rows[1][3]
+    assert run_gt("--sheet", path, "init").exit_code == 0  # complete: nothing written, no row
+    assert len(list(openpyxl.load_workbook(path)["Journal"].iter_rows())) == 2

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
+from .. import journal
 from ..backends import InitReport, TabLayout
 from ..config import Config
 from ..demo import demo_rows
 from ..model import MEETING_TYPES, ORGANISATION_TYPES
+from ..session import Session
 from .common import GtCommand, dry_run_option, registry_options, session
 
 YES_NO = ("oui", "non")
@@ -90,9 +94,29 @@ def init(ctx: click.Context, demo: bool, force: bool, dry_run: bool) -> None:
             )
         return
     _echo_report(report)
+    _record(run, report)
     click.secho(f"Registre prêt : {where}.", fg="green")
     hint = "gt --as-of 2020-06-15 sync-eligibility" if demo else "gt check"
     click.echo(f"Étape suivante : « {hint} ».")
+
+
+def _record(run: Session, report: InitReport) -> None:
+    """The contract's Journal row for a run that wrote something (one more read and write)."""
+    snapshot = run.backend.read()
+    tab = run.config.tab("journal")
+    changes = "; ".join(
+        part
+        for part in (
+            report.created_tabs and "onglets créés : " + ", ".join(report.created_tabs),
+            report.added_headers and "en-têtes ajoutés : " + ", ".join(report.added_headers),
+            report.filled_tabs and "données de démonstration : " + ", ".join(report.filled_tabs),
+        )
+        if part
+    )
+    entry = journal.JournalEntry(
+        dt.datetime.now().replace(microsecond=0), "init", run.backend.identity(), changes, "aucun"
+    )
+    run.backend.write({tab: journal.append(snapshot.tabs.get(tab), entry)}, snapshot)
 
 
 def _echo_report(report: InitReport, prefix: str = "") -> None:
