@@ -123,7 +123,7 @@ class _Loader:
                 )
             )
             return None
-        header_index = next((i for i, r in enumerate(rows) if not _blank(r)), None)
+        header_index = _header_row(spec, rows)
         if header_index is None:
             self.fatal.append(
                 Problem(
@@ -563,6 +563,21 @@ class _Loader:
             )
         )
         return LoadResult(self.registry, self.problems, self.fatal)
+
+
+def _header_row(spec: TabSpec, rows: Rows) -> int | None:
+    """The header row: among the first non-blank rows, the one naming the most known headers
+    (staff sometimes put a title or a note above the headers); else the first non-blank."""
+    known = {parsing.normalise_header(n) for f in spec.fields for n in (f.header, *f.aliases)}
+    candidates = [i for i, row in enumerate(rows[:12]) if not _blank(row)][:5]
+    if not candidates:
+        return None
+
+    def score(index: int) -> int:
+        return sum(parsing.normalise_header(parsing.text(v)) in known for v in rows[index])
+
+    best = max(candidates, key=lambda i: (score(i), -i))
+    return best if score(best) else candidates[0]
 
 
 def _blank(row: list[Value]) -> bool:

@@ -106,6 +106,28 @@ def yes_no(value: Value) -> bool:
     raise ValueError(f"« {text(value)} » n'est pas oui/non")
 
 
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("janvier", "janv", "jan", "january"),
+            ("fevrier", "fevr", "fev", "feb", "february"),
+            ("mars", "mar", "march"),
+            ("avril", "avr", "apr", "april"),
+            ("mai", "may"),
+            ("juin", "jun", "june"),
+            ("juillet", "juil", "jul", "july"),
+            ("aout", "aug", "august"),
+            ("septembre", "sept", "sep", "september"),
+            ("octobre", "oct", "october"),
+            ("novembre", "nov", "november"),
+            ("decembre", "dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_WRITTEN = re.compile(r"^(?:[a-z]+\.?,?\s+)?(\d{1,2})(?:er|e)?\s+([a-z]+)\.?\s+(\d{4})$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
 
@@ -139,6 +161,9 @@ def date(value: Value) -> dt.date | None:
         if match:
             year, month, day = (int(g) for g in match.groups())
             return dt.date(year, month, day)
+        match = _WRITTEN.match(fold(raw))  # « mardi 14 janvier 2020 », « 1er févr. 2020 »
+        if match and match.group(2) in MONTHS:
+            return dt.date(int(match.group(3)), MONTHS[match.group(2)], int(match.group(1)))
     except ValueError as err:
         raise ValueError(f"« {raw} » n'est pas une date valide") from err
     raise ValueError(f"« {raw} » n'est pas une date lisible (attendu : JJ/MM/AAAA)")

@@ -283,3 +283,14 @@ def test_every_problem_has_a_hint(
     problems = json.loads(result.stdout)
     assert len(problems) >= 18
     assert [p["cell"] for p in problems if not p["hint"]] == []
+
+
+def test_a_title_row_above_the_headers_is_not_taken_for_them(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
+    tabs = small_registry()
+    tabs["Personnes"] = [["Registre des personnes — ne pas trier"], [], *tabs["Personnes"]]
+    tabs["Présences"].append(["R-L", "P-404", "présent", ""])
+    result = run_gt("--sheet", make_workbook(tabs), *AS_OF, "check")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("Présences!B13 : personne inconnue « P-404 »")

@@ -53,6 +53,10 @@ def test_yes_no_rejects_what_it_cannot_read() -> None:
         ("2020-01-14", dt.date(2020, 1, 14)),
         ("14.01.20", dt.date(2020, 1, 14)),
         ("4/1/2020", dt.date(2020, 1, 4)),  # day first: the sheet is French
+        ("14 janvier 2020", dt.date(2020, 1, 14)),
+        ("mardi 14 janvier 2020", dt.date(2020, 1, 14)),
+        ("1er févr. 2020", dt.date(2020, 2, 1)),
+        ("3 Mars 2020", dt.date(2020, 3, 3)),
         (43844, dt.date(2020, 1, 14)),  # Google serial number
         (43844.0, dt.date(2020, 1, 14)),
         (dt.datetime(2020, 1, 14, 9, 30), dt.date(2020, 1, 14)),
