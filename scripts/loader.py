@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
@@ -135,6 +136,13 @@ class _Loader:
             )
             return None
         tab = self.snapshot.real_name(spec.name)
+        if parsing.fold(tab) != parsing.fold(spec.name):
+            self.report(
+                Location(tab),
+                "tab_name",
+                f"onglet « {tab} » lu comme « {spec.name} »",
+                f"renommez-le « {spec.name} » : sur Google Sheets, chaque lecture coûte sinon deux requêtes de plus",
+            )
         columns = self.columns(spec, tab, rows[header_index], header_index + 1)
         if columns is None:
             return None
@@ -463,13 +471,16 @@ class _Loader:
                     f"réunion {meeting_id} sans date",
                     "indiquez la date, par exemple 14/01/2020 : sans date, la réunion ne compte pas et ne peut pas être annoncée",
                 )
+            start = self.parse(row, "start", parsing.time, None, "bad_time")
+            end = self.parse(row, "end", parsing.time, None, "bad_time")
+            self.check_times(row, when, start, end)
             self.registry.meetings[meeting_id] = Meeting(
                 id=meeting_id,
                 type=kind,
                 date=when,
                 group=group,
-                start=self.parse(row, "start", parsing.time, None, "bad_time"),
-                end=self.parse(row, "end", parsing.time, None, "bad_time"),
+                start=start,
+                end=end,
                 place=self.check_text(row, "place", "le lieu"),
                 address=self.check_text(row, "address", "l'adresse"),
                 host_id=self.resolve_organisation(row, "host", required=False),
@@ -477,6 +488,36 @@ class _Loader:
                 video_link=self.check_text(row, "video_link", "le lien visio"),
                 source=row.source(),
             )
+
+    def check_times(
+        self, row: _Row, day: dt.date | None, start: dt.time | None, end: dt.time | None
+    ) -> None:
+        """What would stop the calendar invitation later: an end before the start, or a
+        time that the clock change skips or repeats in the meetings' time zone."""
+        if start and end and end <= start:
+            self.report(
+                row.at("end"),
+                "bad_time",
+                f"fin à {end:%H:%M}, avant ou au début ({start:%H:%M})",
+                "vérifiez les heures de début et de fin",
+            )
+        if day is None:
+            return
+        zone = ZoneInfo(self.config.timezone)
+        for key, moment in (("start", start), ("end", end)):
+            if moment is None:
+                continue
+            local = dt.datetime.combine(day, moment, tzinfo=zone)
+            skipped = local.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=zone) != local
+            repeated = local.utcoffset() != local.replace(fold=1).utcoffset()
+            if skipped or repeated:
+                what = "n'existe pas" if skipped else "existe deux fois"
+                self.report(
+                    row.at(key),
+                    "bad_time",
+                    f"{moment:%H:%M} le {day:%d/%m/%Y} {what} à l'heure de {self.config.timezone} (changement d'heure)",
+                    "choisissez une autre heure",
+                )
 
     def attendance(self, rows: list[_Row]) -> None:
         # The largest tab (100k rows at 10k people): cells are read by index, not by name.
@@ -500,6 +541,17 @@ class _Loader:
         for row in rows:
             cells, size = row.cells, len(row.cells)
             meeting_ref = text(cells[i_meeting]) if i_meeting < size else ""
+            person_ref = text(cells[i_person]) if i_person < size else ""
+            if not (meeting_ref and person_ref):
+                key = "person" if meeting_ref else "meeting"
+                what = "personne" if meeting_ref else "réunion"
+                self.report(
+                    row.at(key),
+                    "missing_value",
+                    f"{what} manquante : ligne ignorée",
+                    "indiquez l'ID de la réunion et l'ID (ou l'e-mail) de la personne",
+                )
+                continue
             meeting_id = meetings_ci.get(meeting_ref.casefold())
             if meeting_id is None:
                 self.report(
@@ -510,7 +562,6 @@ class _Loader:
                     or "ajoutez-la dans l'onglet Réunions",
                 )
                 continue
-            person_ref = text(cells[i_person]) if i_person < size else ""
             person_id = by_ref.get(person_ref.casefold())
             if person_id is None:
                 self.report(

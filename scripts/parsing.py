@@ -56,10 +56,30 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f"vouliez-vous dire {near} ?" if near else ""
 
 
+# What a broken formula shows: Google sends these as text, python-calamine as an empty cell.
+# Both backends then read the same thing: nothing.
+FORMULA_ERRORS = frozenset(
+    {
+        "#N/A",
+        "#REF!",
+        "#VALUE!",
+        "#DIV/0!",
+        "#NAME?",
+        "#NUM!",
+        "#NULL!",
+        "#ERROR!",
+        "#SPILL!",
+        "#CALC!",
+    }
+)
+
+
 def text(value: Value) -> str:
-    """A cell as text, trimmed. Numbers never become `1e+20` or `612345678.0`."""
+    """A cell as text, trimmed. Numbers never become `1e+20` or `612345678.0`; a formula
+    error (`#N/A`, `#REF!`…) is an empty cell."""
     if type(value) is str:  # the hot path: most cells are text
-        return value.strip()
+        value = value.strip()
+        return "" if value[:1] == "#" and value in FORMULA_ERRORS else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -135,7 +155,7 @@ _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
 @lru_cache(maxsize=4096, typed=True)  # staff repeat the same few spellings
 def date(value: Value) -> dt.date | None:
     """A date cell, a Google serial number, `14/01/2020`, `14.01.20` or `2020-01-14`."""
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not text(value)):
         return None
     if isinstance(value, dt.datetime):
         return value.date()
@@ -175,12 +195,12 @@ _TIME = re.compile(r"^(\d{1,2})\s*(?:[:hH]\s*(\d{2})?)?(?::(\d{2}))?$")
 @lru_cache(maxsize=4096, typed=True)  # staff repeat the same few spellings
 def time(value: Value) -> dt.time | None:
     """A time cell, a day fraction (serial), `9h30`, `09:30`, `9h`, `14 h 05`."""
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not text(value)):
         return None
     if isinstance(value, dt.datetime):
-        return value.time().replace(tzinfo=None)
+        return _minute(value.time())
     if isinstance(value, dt.time):
-        return value.replace(tzinfo=None)
+        return _minute(value)
     if isinstance(value, dt.timedelta):  # a workbook cell in a duration format ("9:30")
         if not dt.timedelta(0) <= value < dt.timedelta(days=1):
             raise ValueError(f"« {value} » n'est pas une heure de la journée")
@@ -203,6 +223,12 @@ def time(value: Value) -> dt.time | None:
     if hour > 23 or minute > 59:
         raise ValueError(f"« {text(value)} » n'est pas une heure valide")
     return dt.time(hour, minute)
+
+
+def _minute(moment: dt.time) -> dt.time:
+    """Meetings are set to the minute: 09:30:59 in a cell is 9h31, as a Sheets fraction is."""
+    total = moment.hour * 60 + moment.minute + (1 if moment.second >= 30 else 0)
+    return dt.time((total // 60) % 24, total % 60)
 
 
 @lru_cache(maxsize=4096, typed=True)  # staff repeat the same few spellings

@@ -168,7 +168,45 @@ def test_a_tab_spelled_without_accents_is_found_and_cited_by_its_real_name(
     tabs["presences "].append(["R-L", "P-99", "présent", ""])
     result = run_gt("--sheet", make_workbook(tabs), *AS_OF, "check")
     assert result.exit_code == 1
-    assert result.stdout.startswith("presences !B13 : personne inconnue « P-99 »")
+    assert "presences !B13 : personne inconnue « P-99 »" in result.stdout
+    assert (
+        "presences  : onglet « presences  » lu comme « Présences » (renommez-le « Présences »"
+        in result.stdout
+    )
+
+
+def test_meeting_times_that_would_break_the_calendar_are_reported(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
+    tabs = small_registry()
+    tabs["Réunions"][2][4:6] = ["10h", "9h30"]  # R-AI-1 ends before it starts
+    tabs["Réunions"].append(["R-DST", "Réunion", "AI", "29/03/2020", "2h30", "4h", "", "", "", ""])
+    tabs["Présences"].append(["", "P-1", "présent", ""])
+    result = run_gt("--sheet", make_workbook(tabs), *AS_OF, "check")
+    lines = result.stdout.splitlines()
+    assert (
+        "Réunions!F3 : fin à 09:30, avant ou au début (10:00) (vérifiez les heures de début et de fin)"
+        in lines
+    )
+    assert any(
+        line.startswith("Réunions!E8 : 02:30 le 29/03/2020 n'existe pas à l'heure de Europe/Paris")
+        for line in lines
+    )
+    assert (
+        "Présences!A13 : réunion manquante : ligne ignorée (indiquez l'ID de la réunion et l'ID (ou l'e-mail) de la personne)"
+        in lines
+    )
+
+
+def test_formula_errors_read_as_empty_cells(config: Config) -> None:
+    tabs = copy.deepcopy(small_registry())
+    tabs["Personnes"][1][4] = "#REF!"
+    tabs["Présences"].append(["#N/A", "P-1", "présent", ""])
+    result = load_registry(Snapshot(tabs=tabs), config, dt.date(2020, 6, 15))  # type: ignore[arg-type]
+    assert [(p.location.ref, p.message) for p in result.problems] == [
+        ("Personnes!E2", "organisation manquante"),
+        ("Présences!A13", "réunion manquante : ligne ignorée"),
+    ]
 
 
 def test_headers_match_loosely_with_aliases_extra_columns_and_blank_rows(
