@@ -21,7 +21,7 @@ from . import journal
 from .backends import Backend, Snapshot
 from .config import Config
 from .eligibility import Eligibility, PersonStatus, Season, compute_eligibility
-from .model import Person, Problem, Registry, Rows, Value
+from .model import Person, Problem, Registry, Rows, Value, column_letter
 from .parsing import normalise_header, text
 
 COMMAND = "sync-eligibility"
@@ -218,8 +218,6 @@ def diff_people(
     plan: SyncPlan, before: dict[str, dict[str, str]] | None, headers: Sequence[str], tab: str
 ) -> None:
     """Fill the plan's newly active / no longer active / rank changes / added / removed / cells."""
-    from openpyxl.utils.cell import get_column_letter
-
     keys = [normalise_header(h) for h in headers]
     previous = before or {}
     for row_number, (status, row) in enumerate(
@@ -240,7 +238,7 @@ def diff_people(
             zip(keys, headers, row, strict=True), start=1
         ):
             if header != UPDATED_HEADER and old.get(key, "") != text(value):
-                cell = f"{tab}!{get_column_letter(column)}{row_number}"
+                cell = f"{tab}!{column_letter(column)}{row_number}"
                 plan.cells.append(
                     CellChange(cell, person.id, header, old.get(key, ""), text(value))
                 )

@@ -28,7 +28,6 @@ import math
 import random
 import re
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from gspread.utils import rowcol_to_a1
 from ..config import Config
 from ..errors import SourceError, WriteFailed
 from ..model import Rows, Value, quote_tab
+from ..parsing import normalise_header as _fold  # the loader's own header comparison
 from . import InitReport, Snapshot, TabLayout, match_tabs, tab_names
 
 # Spreadsheets only: the tool never needs Drive, so a leaked token cannot list files.
@@ -815,13 +815,6 @@ def _validation(sheet_id: int, column: int, choices: Sequence[str]) -> dict[str,
             "rule": {"condition": condition, "strict": False, "showCustomUi": True},
         }
     }
-
-
-def _fold(text: str) -> str:
-    """Header comparison key: case, accents, spaces and - _ · . ignored (the contract's rule)."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"[\s\-_·.]+", "", letters.casefold())
 
 
 def _text(value: Value | object) -> str:
