@@ -394,7 +394,7 @@ class _Loader:
                 last_name=last,
                 email=email,
                 organisation_id=self.resolve_organisation(row, "organisation", required=True),
-                phone=row.text("phone"),
+                phone=phone_text(row.raw("phone")),
                 function=self.check_text(row, "function", "la fonction"),
                 groups=groups,
                 language=self.parse(
@@ -614,6 +614,21 @@ class _Loader:
             )
         )
         return LoadResult(self.registry, self.problems, self.fatal)
+
+
+def phone_text(value: Value) -> str:
+    """A phone number as text. A number cell has lost its leading 0 (Excel's "Numéro de
+    téléphone" format shows `06 12 34 56 78` but stores 612345678): nine digits are a French
+    number without its 0, given back with it."""
+    digits = parsing.text(value)
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and len(digits) == 9
+        and digits.isdigit()
+    ):
+        return "0" + digits
+    return digits
 
 
 def _header_row(spec: TabSpec, rows: Rows) -> int | None:

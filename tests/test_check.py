@@ -332,3 +332,20 @@ def test_a_title_row_above_the_headers_is_not_taken_for_them(
     result = run_gt("--sheet", make_workbook(tabs), *AS_OF, "check")
     assert result.exit_code == 1
     assert result.stdout.startswith("Présences!B13 : personne inconnue « P-404 »")
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        (612345678, "0612345678"),
+        (612345678.0, "0612345678"),
+        ("06 12 34 56 78", "06 12 34 56 78"),
+        ("+33 6 12 34 56 78", "+33 6 12 34 56 78"),
+        (33612345678, "33612345678"),
+        (None, ""),
+    ],
+)
+def test_phone_numbers_stay_text_and_get_their_lost_zero_back(cell: object, expected: str) -> None:
+    from scripts.loader import phone_text
+
+    assert phone_text(cell) == expected  # type: ignore[arg-type]
