@@ -24,20 +24,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/generate.py
+from scripts.demo import FIRST as DEMO_FIRST
+from scripts.demo import LAST as DEMO_LAST
+
 SIZES = (1_000, 10_000)
-FIRST = [
-    "Camille",
-    "Léa",
-    "Hugo",
-    "Chloé",
-    "Lucas",
-    "Aïcha",
-    "João",
-    "Élodie",
-    "François",
-    "Noémie",
-]
-LAST = ["Martin", "Bernard", "Dubois", "N'Diaye", "Da Silva", "Lefèvre", "Benali", "Girard"]
+# The demo's own names (scripts/demo.py): one list of fictional people in the project.
+FIRST, LAST = DEMO_FIRST, DEMO_LAST
 
 MAILMERGE_TEMPLATE = """\
 TO: "{{first_name}} {{last_name}}" <{{email}}>

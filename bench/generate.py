@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from scripts.config import Config, load_config
+from scripts.demo import FIRST as DEMO_FIRST
+from scripts.demo import LAST as DEMO_LAST
 from scripts.model import ORGANISATION_TYPES
 
 AS_OF = dt.date(2020, 6, 15)
@@ -25,33 +27,8 @@ GROUPS = [
     ("FI", "GT Finance à impact"),
     ("PDMI", "Petits déjeuners de la mesure d'impact"),
 ]
-FIRST = [
-    "Camille",
-    "Léa",
-    "Hugo",
-    "Chloé",
-    "Lucas",
-    "Manon",
-    "Inès",
-    "Théo",
-    "Sarah",
-    "Karim",
-    "Aïcha",
-    "João",
-]
-LAST = [
-    "Martin",
-    "Dubois",
-    "Thomas",
-    "Petit",
-    "Durand",
-    "Leroy",
-    "Moreau",
-    "Diallo",
-    "Benali",
-    "N'Diaye",
-    "Da Silva",
-]
+# The demo's own names (scripts/demo.py): one list of fictional people in the project.
+FIRST, LAST = DEMO_FIRST, DEMO_LAST
 STATUSES = ["présent"] * 17 + ["excusé"] * 2 + ["absent"]
 
 Tabs = dict[str, list[list[Any]]]

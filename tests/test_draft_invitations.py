@@ -24,6 +24,11 @@ AS_OF = DEMO_TODAY.isoformat()
 Run = Callable[..., Result]
 
 
+def draft(run_gt: Run, sheet: Path, as_of: str, *args: object) -> Result:
+    """`gt --sheet SHEET --as-of AS_OF draft-invitations ARGS...`."""
+    return run_gt("--sheet", sheet, "--as-of", as_of, "draft-invitations", *args)
+
+
 def drafts_in(folder: Path) -> dict[str, EmailMessage]:
     return {p.name: parse(p.read_bytes()) for p in sorted(folder.glob("*.eml"))}
 
@@ -69,12 +74,10 @@ def test_demo_recipients_follow_the_contract(
     run_gt: Run, demo_xlsx: Path, config: Config, tmp_path: Path, meeting_id: str
 ) -> None:
     out = tmp_path / "out"
-    result = run_gt(
-        "--sheet",
+    result = draft(
+        run_gt,
         demo_xlsx,
-        "--as-of",
         AS_OF,
-        "draft-invitations",
         meeting_id,
         "--out",
         out,
@@ -101,9 +104,7 @@ def test_demo_drafts_carry_a_calendar_and_the_referent(
     run_gt: Run, demo_xlsx: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "ai4"
-    result = run_gt(
-        "--sheet", demo_xlsx, "--as-of", AS_OF, "draft-invitations", "R-2020-AI-4", "--out", out
-    )
+    result = draft(run_gt, demo_xlsx, AS_OF, "R-2020-AI-4", "--out", out)
     assert result.exit_code == 0, result.output
     drafts = drafts_in(out)
     assert drafts
@@ -131,9 +132,7 @@ def test_small_registry_soiree_french_and_english(
     run_gt: Run, small_xlsx: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "s"
-    result = run_gt(
-        "--sheet", small_xlsx, "--as-of", "2020-06-15", "draft-invitations", "R-S", "--out", out
-    )
+    result = draft(run_gt, small_xlsx, "2020-06-15", "R-S", "--out", out)
     assert result.exit_code == 0, result.output
     drafts = {recipient(m): m for m in drafts_in(out).values()}
     # members of any group, plus Emma (Banque Beta co-organises the Forum); David opted out
@@ -159,9 +158,7 @@ def test_small_registry_soiree_french_and_english(
 
 def test_french_date_text_is_exact(run_gt: Run, small_xlsx: Path, tmp_path: Path) -> None:
     out = tmp_path / "ai"
-    result = run_gt(
-        "--sheet", small_xlsx, "--as-of", "2020-01-02", "draft-invitations", "R-AI-1", "--out", out
-    )
+    result = draft(run_gt, small_xlsx, "2020-01-02", "R-AI-1", "--out", out)
     assert result.exit_code == 0, result.output
     drafts = {recipient(m): m for m in drafts_in(out).values()}
     assert set(drafts) == {"anne@alpha.org", "bruno@beta.com", "farid@gamma.ma"}
@@ -177,12 +174,10 @@ def test_french_date_text_is_exact(run_gt: Run, small_xlsx: Path, tmp_path: Path
 def test_dry_run_writes_nothing(run_gt: Run, demo_xlsx: Path, tmp_path: Path) -> None:
     before = demo_xlsx.read_bytes()
     out = tmp_path / "dry"
-    result = run_gt(
-        "--sheet",
+    result = draft(
+        run_gt,
         demo_xlsx,
-        "--as-of",
         AS_OF,
-        "draft-invitations",
         "R-2020-AI-4",
         "--out",
         out,
@@ -199,12 +194,10 @@ def test_dry_run_writes_nothing(run_gt: Run, demo_xlsx: Path, tmp_path: Path) ->
 
 def test_mbox_holds_the_same_messages(run_gt: Run, demo_xlsx: Path, tmp_path: Path) -> None:
     out, box = tmp_path / "d", tmp_path / "invitations.mbox"
-    result = run_gt(
-        "--sheet",
+    result = draft(
+        run_gt,
         demo_xlsx,
-        "--as-of",
         AS_OF,
-        "draft-invitations",
         "R-2020-AI-4",
         "--out",
         out,
@@ -226,25 +219,16 @@ def test_mbox_holds_the_same_messages(run_gt: Run, demo_xlsx: Path, tmp_path: Pa
 
 def test_existing_folder_needs_force(run_gt: Run, demo_xlsx: Path, tmp_path: Path) -> None:
     out = tmp_path / "d"
-    assert (
-        run_gt(
-            "--sheet", demo_xlsx, "--as-of", AS_OF, "draft-invitations", "R-2020-AI-4", "--out", out
-        ).exit_code
-        == 0
-    )
+    assert draft(run_gt, demo_xlsx, AS_OF, "R-2020-AI-4", "--out", out).exit_code == 0
     (out / "note.txt").write_text("mine")
-    again = run_gt(
-        "--sheet", demo_xlsx, "--as-of", AS_OF, "draft-invitations", "R-2020-AI-4", "--out", out
-    )
+    again = draft(run_gt, demo_xlsx, AS_OF, "R-2020-AI-4", "--out", out)
     assert again.exit_code == 3
     assert "existe déjà" in again.stderr and "--force" in again.stderr
     assert (out / "note.txt").exists()
-    forced = run_gt(
-        "--sheet",
+    forced = draft(
+        run_gt,
         demo_xlsx,
-        "--as-of",
         AS_OF,
-        "draft-invitations",
         "R-2020-AI-4",
         "--out",
         out,
@@ -264,9 +248,7 @@ def test_only_new_drafts_exactly_the_new_member(
     run_gt: Run, small_xlsx: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "ai"
-    first = run_gt(
-        "--sheet", small_xlsx, "--as-of", "2020-01-02", "draft-invitations", "R-AI-1", "--out", out
-    )
+    first = draft(run_gt, small_xlsx, "2020-01-02", "R-AI-1", "--out", out)
     assert first.exit_code == 0, first.output
     assert len(list(out.glob("*.eml"))) == 3
     journal = openpyxl.load_workbook(small_xlsx)["Journal"]
@@ -276,12 +258,10 @@ def test_only_new_drafts_exactly_the_new_member(
     add_member(
         small_xlsx, ["P-7", "Gaëlle", "Gomez", "gaelle@alpha.org", "ORG-1", "AI", "fr", "", "", ""]
     )
-    again = run_gt(
-        "--sheet",
+    again = draft(
+        run_gt,
         small_xlsx,
-        "--as-of",
         "2020-01-02",
-        "draft-invitations",
         "R-AI-1",
         "--out",
         out,
@@ -291,12 +271,10 @@ def test_only_new_drafts_exactly_the_new_member(
     names = sorted(p.name for p in out.glob("*.eml"))
     assert len(names) == 4 and "P-7-gomez-gaelle.eml" in names
     assert "1 brouillon(s) rédigé(s)" in again.stderr and "3 déjà invité(s)" in again.stderr
-    third = run_gt(
-        "--sheet",
+    third = draft(
+        run_gt,
         small_xlsx,
-        "--as-of",
         "2020-01-02",
-        "draft-invitations",
         "R-AI-1",
         "--out",
         out,
@@ -311,12 +289,10 @@ def test_sequence_goes_up_when_the_meeting_moves(
 ) -> None:
     tabs = small_registry()
     path = make_workbook(tabs)
-    first = run_gt(
-        "--sheet",
+    first = draft(
+        run_gt,
         path,
-        "--as-of",
         "2020-01-02",
-        "draft-invitations",
         "R-AI-1",
         "--out",
         tmp_path / "a",
@@ -325,12 +301,10 @@ def test_sequence_goes_up_when_the_meeting_moves(
     book = openpyxl.load_workbook(path)
     book["Réunions"]["E3"] = "10h"  # R-AI-1 now starts at 10:00
     book.save(path)
-    second = run_gt(
-        "--sheet",
+    second = draft(
+        run_gt,
         path,
-        "--as-of",
         "2020-01-02",
-        "draft-invitations",
         "R-AI-1",
         "--out",
         tmp_path / "b",
@@ -345,12 +319,10 @@ def test_sequence_goes_up_when_the_meeting_moves(
 
 
 def test_unknown_meeting_suggests_the_closest(run_gt: Run, demo_xlsx: Path, tmp_path: Path) -> None:
-    result = run_gt(
-        "--sheet",
+    result = draft(
+        run_gt,
         demo_xlsx,
-        "--as-of",
         AS_OF,
-        "draft-invitations",
         "R-2020-AI-5",
         "--out",
         tmp_path / "x",
@@ -362,12 +334,10 @@ def test_unknown_meeting_suggests_the_closest(run_gt: Run, demo_xlsx: Path, tmp_
 
 
 def test_past_meeting_refused_unless_force(run_gt: Run, demo_xlsx: Path, tmp_path: Path) -> None:
-    result = run_gt(
-        "--sheet",
+    result = draft(
+        run_gt,
         demo_xlsx,
-        "--as-of",
         AS_OF,
-        "draft-invitations",
         "R-2020-AI-1",
         "--out",
         tmp_path / "x",
@@ -393,12 +363,10 @@ def test_daylight_saving_times_are_errors(
     tabs = small_registry()
     tabs["Réunions"].append(["R-DST", "Réunion", "AI", day, start, "4h", "", "", "", ""])
     path = make_workbook(tabs)
-    result = run_gt(
-        "--sheet",
+    result = draft(
+        run_gt,
         path,
-        "--as-of",
         "2020-01-02",
-        "draft-invitations",
         "R-DST",
         "--out",
         tmp_path / "x",
@@ -419,9 +387,7 @@ def test_invalid_or_hostile_values_are_listed_never_a_second_recipient(
     ]
     path = make_workbook(tabs)
     out = tmp_path / "x"
-    result = run_gt(
-        "--sheet", path, "--as-of", "2020-01-02", "draft-invitations", "R-AI-1", "--out", out
-    )
+    result = draft(run_gt, path, "2020-01-02", "R-AI-1", "--out", out)
     assert result.exit_code == 1  # done, with a data problem listed
     assert "Personnes!D8" in result.stderr and "Hugo Hack (P-8)" in result.stderr
     drafts = drafts_in(out)
@@ -525,12 +491,10 @@ def test_skipped_people_are_written_in_the_journal_problems_column(
     tabs = small_registry()
     tabs["Personnes"][2][3] = "bruno@beta.com; x@y.fr"
     sheet = make_workbook(tabs)
-    result = run_gt(
-        "--sheet",
+    result = draft(
+        run_gt,
         sheet,
-        "--as-of",
         "2020-01-01",
-        "draft-invitations",
         "R-AI-1",
         "--out",
         tmp_path / "d",
