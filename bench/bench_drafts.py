@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/generate.py
-from scripts.demo import FIRST as DEMO_FIRST
-from scripts.demo import LAST as DEMO_LAST
+from gt_registry.demo import FIRST as DEMO_FIRST
+from gt_registry.demo import LAST as DEMO_LAST
 
 SIZES = (1_000, 10_000)
 # The demo's own names (scripts/demo.py): one list of fictional people in the project.

@@ -24,8 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import bench_sync  # noqa: E402  (its Sheets-fake helpers)
 from generate import AS_OF, generate_registry, owned_headers, write_workbook  # noqa: E402
-
-from scripts.config import load_config  # noqa: E402
+from gt_registry.config import load_config  # noqa: E402
 
 SIZES = (1_000, 10_000)
 ROWS_PER_PERSON = 10
@@ -42,8 +41,8 @@ def best_of(call: Callable[[], Any], repeat: int = 2) -> float:
 
 def our_check(backend: Any, config: Any) -> None:
     """What `Session.load` does for every command: read, then parse, the GC paused."""
-    from scripts.loader import load_registry
-    from scripts.session import paused_gc
+    from gt_registry.loader import load_registry
+    from gt_registry.session import paused_gc
 
     with paused_gc():
         load_registry(backend.read(), config, AS_OF)
@@ -51,9 +50,8 @@ def our_check(backend: Any, config: Any) -> None:
 
 def xlsx_figures(people: int, folder: Path) -> list[str]:
     import openpyxl
+    from gt_registry.backends.xlsx import WorkbookBackend
     from python_calamine import CalamineWorkbook
-
-    from scripts.backends.xlsx import WorkbookBackend
 
     config = load_config(None, environ={})
     path = write_workbook(
@@ -99,8 +97,8 @@ def xlsx_figures(people: int, folder: Path) -> list[str]:
 def google_figures(fake_module: Any, people: int) -> str:
     from dataclasses import replace
 
-    from scripts.backends.gsheets import RENDER, GoogleSheetsBackend
-    from scripts.model import quote_tab
+    from gt_registry.backends.gsheets import RENDER, GoogleSheetsBackend
+    from gt_registry.model import quote_tab
 
     tabs = {**generate_registry(people, people * ROWS_PER_PERSON), **owned_headers()}
     with bench_sync.faked(fake_module, tabs) as (fake, key_file):

@@ -32,12 +32,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from generate import AS_OF, generate_registry, owned_headers, write_workbook  # noqa: E402
-
-from scripts.backends import Snapshot  # noqa: E402
-from scripts.config import load_config  # noqa: E402
-from scripts.eligibility import compute_eligibility  # noqa: E402
-from scripts.loader import load_registry  # noqa: E402
-from scripts.sync import plan_sync  # noqa: E402
+from gt_registry.backends import Snapshot  # noqa: E402
+from gt_registry.config import load_config  # noqa: E402
+from gt_registry.eligibility import compute_eligibility  # noqa: E402
+from gt_registry.loader import load_registry  # noqa: E402
+from gt_registry.sync import plan_sync  # noqa: E402
 
 KEY = "1GtRegistreBenchKey_abcdefghijklmnopqrst"
 QUOTA_PER_MINUTE = 60
@@ -82,8 +81,7 @@ def timed(call: Callable[[], Any]) -> tuple[Any, float]:
 
 def gt(*args: str) -> Any:
     from click.testing import CliRunner
-
-    from scripts.cli import gt as group
+    from gt_registry.cli import gt as group
 
     result = CliRunner().invoke(group, [*args], catch_exceptions=False)
     if result.exit_code not in (0, 1):

@@ -15,10 +15,10 @@ import random
 from pathlib import Path
 from typing import Any
 
-from scripts.config import Config, load_config
-from scripts.demo import FIRST as DEMO_FIRST
-from scripts.demo import LAST as DEMO_LAST
-from scripts.model import ORGANISATION_TYPES
+from gt_registry.config import Config, load_config
+from gt_registry.demo import FIRST as DEMO_FIRST
+from gt_registry.demo import LAST as DEMO_LAST
+from gt_registry.model import ORGANISATION_TYPES
 
 AS_OF = dt.date(2020, 6, 15)
 GROUPS = [

@@ -16,16 +16,16 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 from fake_sheets import *  # noqa: F403  (fixtures: fake_sheets, service_account_file, no_network)
+from gt_registry.backends.xlsx import WorkbookBackend
+from gt_registry.cli import gt
+from gt_registry.commands.init import layout
+from gt_registry.config import Config, load_config
+from gt_registry.demo import demo_rows
 from hypothesis import settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from scripts.backends.xlsx import WorkbookBackend
-from scripts.cli import gt
-from scripts.commands.init import layout
-from scripts.config import Config, load_config
-from scripts.demo import demo_rows
-
 DEMO_TODAY = dt.date(2020, 6, 15)
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # No example database in the repository: tests never write into the project's tree.
 set_hypothesis_home_dir(tempfile.mkdtemp(prefix="gt-hypothesis-"))
@@ -40,6 +40,14 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+
+
+@pytest.fixture(autouse=True)
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Nobody sleeps through a retry back-off: the delays asked for are recorded instead."""
+    delays: list[float] = []
+    monkeypatch.setattr("gt_registry.backends.gsheets.SLEEP", delays.append)
+    return delays
 
 
 @pytest.fixture
@@ -78,10 +86,15 @@ def make_workbook(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture
 def run_gt() -> Callable[..., Result]:
-    """Invoke `gt` in-process: `run_gt("--sheet", path, "check")`."""
+    """Invoke `gt` in-process: `run_gt("--sheet", path, "check")`.
 
-    def run(*args: Any, input: str | None = None) -> Result:
-        return CliRunner().invoke(gt, [str(a) for a in args], input=input, catch_exceptions=False)
+    `--debug` is always given: an unexpected exception then fails the test with its
+    traceback instead of looking like a clean exit 3 (project errors print as usual, after
+    their trace). `debug=False` runs exactly what a user runs, for the no-traceback tests."""
+
+    def run(*args: Any, input: str | None = None, debug: bool = True) -> Result:
+        argv = ["--debug"] * debug + [str(a) for a in args]
+        return CliRunner().invoke(gt, argv, input=input, catch_exceptions=False)
 
     return run
 

@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 from conftest import small_registry
+from gt_registry.backends import Snapshot
+from gt_registry.config import Config
+from gt_registry.loader import load_registry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from scripts.backends import Snapshot
-from scripts.config import Config
-from scripts.loader import load_registry
 
 AS_OF = ("--as-of", "2020-06-15")
 
@@ -241,7 +240,7 @@ def test_commands_read_other_commands_other_command_lines(
 
 
 def test_missing_workbook_is_a_clean_error(run_gt: Callable[..., Result], tmp_path: Path) -> None:
-    result = run_gt("--sheet", tmp_path / "absent.xlsx", "check")
+    result = run_gt("--sheet", tmp_path / "absent.xlsx", "check", debug=False)
     assert result.exit_code == 3
     assert "Erreur : " in result.stderr and "classeur introuvable" in result.stderr
     assert "Traceback" not in result.output
@@ -346,6 +345,6 @@ def test_a_title_row_above_the_headers_is_not_taken_for_them(
     ],
 )
 def test_phone_numbers_stay_text_and_get_their_lost_zero_back(cell: object, expected: str) -> None:
-    from scripts.loader import phone_text
+    from gt_registry.loader import phone_text
 
     assert phone_text(cell) == expected  # type: ignore[arg-type]

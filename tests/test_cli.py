@@ -10,10 +10,9 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import Result
-
-from scripts.cli import COMMANDS as LAZY
-from scripts.cli import gt
-from scripts.config import PROJECT_ROOT
+from conftest import PROJECT_ROOT
+from gt_registry.cli import COMMANDS as LAZY
+from gt_registry.cli import gt
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 COMMANDS = sorted(LAZY)
@@ -65,7 +64,7 @@ def test_unknown_command_is_a_usage_error(run_gt: Callable[..., Result]) -> None
 
 def test_python_dash_m_and_version(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "scripts", "--version"],
+        [sys.executable, "-m", "gt_registry", "--version"],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-
-from scripts.config import PROJECT_ROOT, _build, _defaults, load_config
-from scripts.errors import ConfigError
+from conftest import PROJECT_ROOT
+from gt_registry.config import _build, _defaults, load_config
+from gt_registry.errors import ConfigError
 
 
 def test_committed_config_is_the_built_in_defaults() -> None:
@@ -84,7 +84,7 @@ def test_bad_configuration_exits_3_without_traceback(
 ) -> None:
     path = tmp_path / "gt.toml"
     path.write_text("[rules]\nactive_threshold = -1\n", encoding="utf-8")
-    result = run_gt("--config", path, "check")
+    result = run_gt("--config", path, "check", debug=False)
     assert result.exit_code == 3
     assert result.stderr.startswith(f"Erreur : {path} : « rules.active_threshold »")
     assert "Traceback" not in result.output

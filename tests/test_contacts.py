@@ -17,12 +17,9 @@ from typing import Any
 import pytest
 import vobject
 from click.testing import CliRunner, Result
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from scripts.commands.contacts import contacts
-from scripts.config import Config
-from scripts.contacts import (
+from gt_registry.commands.contacts import contacts
+from gt_registry.config import Config
+from gt_registry.contacts import (
     Criteria,
     csv_cell,
     csv_row,
@@ -34,10 +31,12 @@ from scripts.contacts import (
     select,
     vcard_line,
 )
-from scripts.demo import demo_rows
-from scripts.errors import SelectionError
-from scripts.model import Meeting, Organisation, Person, Registry
-from scripts.parsing import fold
+from gt_registry.demo import demo_rows
+from gt_registry.errors import SelectionError
+from gt_registry.model import Meeting, Organisation, Person, Registry
+from gt_registry.parsing import fold
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 AS_OF = ("--as-of", "2020-06-15")
 SEASON = (dt.date(2019, 11, 1), dt.date(2020, 6, 30))
@@ -309,7 +308,7 @@ def _registry() -> Registry:
         "R-L": Meeting("R-L", "Lancement", dt.date(2019, 11, 19)),
         "R-S": Meeting("R-S", "Soirée", dt.date(2020, 6, 25)),
     }
-    from scripts.model import Group
+    from gt_registry.model import Group
 
     groups = {
         "AI": Group("AI", "GT Action internationale"),
@@ -721,7 +720,7 @@ def test_registered_in_gt_and_as_contact_lists(
         result.stdout
         == "anne@alpha.org; bruno@beta.com; chloe@gamma.ma; emma@beta.com; farid@gamma.ma\n"
     )
-    from scripts.commands.contacts import main
+    from gt_registry.commands.contacts import main
 
     monkeypatch.setattr(
         "sys.argv",

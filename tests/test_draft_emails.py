@@ -8,10 +8,9 @@ from pathlib import Path
 import openpyxl
 from click.testing import Result
 from conftest import DEMO_TODAY
+from gt_registry.config import Config
+from gt_registry.eligibility import compute_eligibility, season_for
 from test_draft_invitations import drafts_in, load, recipient
-
-from scripts.config import Config
-from scripts.eligibility import compute_eligibility, season_for
 
 AS_OF = DEMO_TODAY.isoformat()
 Run = Callable[..., Result]

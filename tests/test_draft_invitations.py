@@ -13,12 +13,11 @@ import openpyxl
 import pytest
 from click.testing import Result
 from conftest import DEMO_TODAY, small_registry
-
-from scripts.backends.xlsx import WorkbookBackend
-from scripts.config import Config
-from scripts.loader import load_registry
-from scripts.mail import EXPECTED_HEADERS, parse
-from scripts.model import Registry
+from gt_registry.backends.xlsx import WorkbookBackend
+from gt_registry.config import Config
+from gt_registry.loader import load_registry
+from gt_registry.mail import EXPECTED_HEADERS, parse
+from gt_registry.model import Registry
 
 AS_OF = DEMO_TODAY.isoformat()
 Run = Callable[..., Result]
@@ -477,7 +476,7 @@ def test_undefined_variable_names_file_line_and_person(
 
 
 def test_standalone_entry_point_exists() -> None:
-    from scripts.commands import draft_invitations
+    from gt_registry.commands import draft_invitations
 
     assert callable(draft_invitations.main)
     assert draft_invitations.draft_invitations.help
@@ -531,7 +530,7 @@ def test_draft_emails_refuses_a_meeting_template(run_gt: Run, small_xlsx: Path) 
 def test_the_first_of_the_month_is_written_as_an_ordinal_in_french() -> None:
     import datetime as dt
 
-    from scripts import i18n
+    from gt_registry import i18n
 
     assert (
         i18n.when_text(dt.date(2020, 1, 1), dt.time(9, 30), dt.time(11), "fr")

@@ -7,15 +7,12 @@ import datetime as dt
 
 import pytest
 from conftest import DEMO_TODAY, small_registry
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from scripts.backends import Snapshot
-from scripts.config import Config
-from scripts.eligibility import compute_eligibility, parse_season, season_for
-from scripts.errors import ConfigError
-from scripts.loader import load_registry
-from scripts.model import (
+from gt_registry.backends import Snapshot
+from gt_registry.config import Config
+from gt_registry.eligibility import compute_eligibility, parse_season, season_for
+from gt_registry.errors import ConfigError
+from gt_registry.loader import load_registry
+from gt_registry.model import (
     ABSENT,
     EVENING,
     EXCUSED,
@@ -28,6 +25,8 @@ from scripts.model import (
     Person,
     Registry,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 D = dt.date
 
@@ -240,7 +239,7 @@ def _outcome(reg: Registry, config: Config) -> dict[str, tuple[int, bool, int | 
 @settings(max_examples=150, deadline=None)
 @given(reg=registries())
 def test_counts_are_distinct_counted_meetings_present(reg: Registry) -> None:
-    from scripts.config import load_config
+    from gt_registry.config import load_config
 
     config = load_config(None, environ={})
     elig = compute_eligibility(reg, config, DEMO_TODAY)
@@ -267,7 +266,7 @@ def test_counts_are_distinct_counted_meetings_present(reg: Registry) -> None:
 @settings(max_examples=100, deadline=None)
 @given(reg=registries(), data=st.data())
 def test_duplicates_and_row_order_change_nothing(reg: Registry, data: st.DataObject) -> None:
-    from scripts.config import load_config
+    from gt_registry.config import load_config
 
     config = load_config(None, environ={})
     extra = (
@@ -281,7 +280,7 @@ def test_duplicates_and_row_order_change_nothing(reg: Registry, data: st.DataObj
 @settings(max_examples=150, deadline=None)
 @given(reg=registries())
 def test_ranks_are_one_to_n_in_rule_order(reg: Registry) -> None:
-    from scripts.config import load_config
+    from gt_registry.config import load_config
 
     config = load_config(None, environ={})
     elig = compute_eligibility(reg, config, DEMO_TODAY)

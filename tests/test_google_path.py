@@ -9,10 +9,9 @@ from pathlib import Path
 from click.testing import Result
 from conftest import small_registry
 from fake_sheets import FakeSheets
-
-from scripts.backends.xlsx import WorkbookBackend
-from scripts.config import Config
-from scripts.loader import load_registry
+from gt_registry.backends.xlsx import WorkbookBackend
+from gt_registry.config import Config
+from gt_registry.loader import load_registry
 
 KEY = "1GtRegistryTestSheet0123456789abcdefABCDEF"
 URL = f"https://docs.google.com/spreadsheets/d/{KEY}/edit#gid=0"
@@ -83,7 +82,7 @@ def test_google_and_xlsx_read_the_same_registry(
     """Dates come back as serial numbers from Google and as date cells from xlsx: same model."""
     from dataclasses import replace
 
-    from scripts.backends import open_backend
+    from gt_registry.backends import open_backend
 
     tabs = small_registry()
     google_tabs = {
@@ -138,7 +137,7 @@ def test_missing_credentials_file_is_a_clean_error(
     run_gt: Callable[..., Result], fake_sheets: FakeSheets, tmp_path: Path
 ) -> None:
     fake_sheets.add_spreadsheet(KEY, small_registry())
-    result = run_gt("--sheet", KEY, "--credentials", tmp_path / "absent.json", "check")
+    result = run_gt("--sheet", KEY, "--credentials", tmp_path / "absent.json", "check", debug=False)
     assert result.exit_code == 3
     assert "Traceback" not in result.output and "--credentials" in result.stderr
 

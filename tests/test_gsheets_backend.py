@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 from fake_sheets import SHEETS_SCOPE, FakeSheets, Tab  # fixtures come through conftest.py
-
-from scripts.backends import Snapshot, TabLayout, tab_names
-from scripts.backends import gsheets as gsheets_module
-from scripts.backends.gsheets import GoogleSheetsBackend
-from scripts.config import Config, load_config
-from scripts.errors import SourceError, WriteFailed
-from scripts.model import Rows
+from gt_registry.backends import Snapshot, TabLayout, tab_names
+from gt_registry.backends import gsheets as gsheets_module
+from gt_registry.backends.gsheets import GoogleSheetsBackend
+from gt_registry.config import Config, load_config
+from gt_registry.errors import SourceError, WriteFailed
+from gt_registry.model import Rows
 
 KEY = "1GtRegistreTestKey_abcdefghijklmnopqrstuvwxyz"
 EMAIL = "gt-registre@gt-tests.iam.gserviceaccount.com"

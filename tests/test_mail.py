@@ -7,12 +7,9 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from scripts import i18n, ics
-from scripts.invitations import compress_ids, expand_ids, file_names
-from scripts.mail import (
+from gt_registry import i18n, ics
+from gt_registry.invitations import compress_ids, expand_ids, file_names
+from gt_registry.mail import (
     EXPECTED_HEADERS,
     DraftFactory,
     Envelope,
@@ -22,7 +19,9 @@ from scripts.mail import (
     attachment,
     parse,
 )
-from scripts.model import Meeting, Person
+from gt_registry.model import Meeting, Person
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 STAMP = dt.datetime(2020, 6, 15, 8, 0, tzinfo=dt.UTC)
 SENDER = Mailbox("Camille Laurent", "camille@convergences.example.org")

@@ -6,11 +6,10 @@ import contextlib
 import datetime as dt
 
 import pytest
+from gt_registry import parsing
+from gt_registry.model import ABSENT, EXCUSED, PRESENT
 from hypothesis import given
 from hypothesis import strategies as st
-
-from scripts import parsing
-from scripts.model import ABSENT, EXCUSED, PRESENT
 
 
 @pytest.mark.parametrize(

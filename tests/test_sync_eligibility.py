@@ -14,13 +14,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 from conftest import small_registry
-
-from scripts.commands import sync_eligibility as command
-from scripts.config import Config
-from scripts.eligibility import Eligibility, Season
-from scripts.model import Registry
-from scripts.parsing import text
-from scripts.sync import comparable, plan_sync
+from gt_registry.commands import sync_eligibility as command
+from gt_registry.config import Config
+from gt_registry.eligibility import Eligibility, Season
+from gt_registry.model import Registry
+from gt_registry.parsing import text
+from gt_registry.sync import comparable, plan_sync
 
 try:
     import fake_sheets as _fake  # noqa: F401
@@ -325,7 +324,7 @@ def test_a_slow_step_is_announced(
 ) -> None:
     import time
 
-    from scripts.commands import common
+    from gt_registry.commands import common
 
     monkeypatch.setattr(common, "SLOW_AFTER", 0.01)
     with common.announce("Lecture de classeur x.xlsx"):
@@ -338,8 +337,8 @@ def test_a_slow_step_is_announced(
 
 
 def _plan(config: Config, owned: dict[str, list[list[Any]]]) -> Any:
-    from scripts.backends import Snapshot
-    from scripts.loader import load_registry
+    from gt_registry.backends import Snapshot
+    from gt_registry.loader import load_registry
 
     registry: Registry = load_registry(
         Snapshot(tabs=small_registry()), config, dt.date(2020, 6, 15)
@@ -363,7 +362,7 @@ def test_rows_reordered_by_hand_are_restored_without_cell_changes(config: Config
     again = _plan(config, {"eligibility": shuffled, "summary": first.summary})
     assert again.eligibility_changed and not again.summary_changed
     assert not again.cells and not again.added and not again.removed and not again.rank_changes
-    from scripts.sync import change_lines
+    from gt_registry.sync import change_lines
 
     assert change_lines(again, config) == [
         "Changements qui seraient écrits (1 ligne) :",
@@ -392,7 +391,7 @@ def _owned_headers(config: Config) -> dict[str, list[list[Any]]]:
 
 @pytest.fixture
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("scripts.backends.gsheets.SLEEP", lambda _seconds: None)
+    monkeypatch.setattr("gt_registry.backends.gsheets.SLEEP", lambda _seconds: None)
 
 
 @pytest.fixture

@@ -12,13 +12,12 @@ import openpyxl
 import pytest
 from click.testing import Result
 from conftest import small_registry
+from gt_registry.backends import Snapshot, open_backend
+from gt_registry.backends.xlsx import WorkbookBackend
+from gt_registry.config import Config
+from gt_registry.errors import SourceError, WriteFailed
+from gt_registry.loader import load_registry
 from openpyxl.worksheet.datavalidation import DataValidation
-
-from scripts.backends import Snapshot, open_backend
-from scripts.backends.xlsx import WorkbookBackend
-from scripts.config import Config
-from scripts.errors import SourceError, WriteFailed
-from scripts.loader import load_registry
 
 
 def staff_workbook(tmp_path: Path) -> Path:
@@ -125,7 +124,7 @@ def test_failed_save_leaves_the_file_and_no_temp(
     def broken_replace(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("scripts.backends.xlsx.os.replace", broken_replace)
+    monkeypatch.setattr("gt_registry.backends.xlsx.os.replace", broken_replace)
     backend = WorkbookBackend(path, config)
     with pytest.raises(WriteFailed, match="enregistrement impossible"):
         backend.write({"Journal": [["Date"]]}, backend.read())
@@ -171,8 +170,8 @@ def test_nothing_from_google_is_imported_for_a_workbook(config: Config) -> None:
     import sys
 
     code = (
-        "import sys; from scripts.config import load_config; from scripts.backends import Snapshot, open_backend; "
-        "from scripts.cli import gt; open_backend(load_config(None, sheet='x.xlsx', environ={})); "
+        "import sys; from gt_registry.config import load_config; from gt_registry.backends import Snapshot, open_backend; "
+        "from gt_registry.cli import gt; open_backend(load_config(None, sheet='x.xlsx', environ={})); "
         "print(sorted(m for m in sys.modules if m.startswith(('gspread', 'google'))))"
     )
     out = subprocess.run(

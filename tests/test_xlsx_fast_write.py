@@ -14,15 +14,14 @@ from xml.etree import ElementTree as ET
 
 import openpyxl
 import pytest
+from gt_registry.backends import Snapshot
+from gt_registry.backends.xlsx import WorkbookBackend
+from gt_registry.config import Config
+from gt_registry.errors import WriteFailed
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from python_calamine import CalamineWorkbook
 from test_xlsx_backend import staff_workbook
-
-from scripts.backends import Snapshot
-from scripts.backends.xlsx import WorkbookBackend
-from scripts.config import Config
-from scripts.errors import WriteFailed
 
 OWNED = ("Éligibilité", "Bilan organisations", "Journal")
 TRICKY: list[object] = [

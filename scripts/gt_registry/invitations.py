@@ -18,7 +18,6 @@ import unicodedata
 import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Template
@@ -40,7 +39,7 @@ from .model import (
     Registry,
 )
 from .parsing import did_you_mean, fold
-from .rendering import load_template, render
+from .rendering import Folders, find_template, load_template, render, template_names
 
 INVITATION_COMMAND = "draft-invitations"
 TEMPLATE_KINDS = {
@@ -358,26 +357,25 @@ class TemplateSet:
     html: dict[str, Template]
 
     @classmethod
-    def load(cls, folder: Path, kind: str, languages: Sequence[str], default: str) -> TemplateSet:
-        if not (folder / f"{kind}.{default}.eml.j2").is_file():
-            known = (
-                sorted({p.name.split(".")[0] for p in folder.glob("*.eml.j2")} - MEETING_KINDS)
-                if folder.is_dir()
-                else []
-            )
+    def load(
+        cls, folders: Folders, kind: str, languages: Sequence[str], default: str
+    ) -> TemplateSet:
+        if find_template(folders, f"{kind}.{default}.eml.j2") is None:
+            names = template_names(folders, "*.eml.j2")
+            known = sorted({name.split(".")[0] for name in names} - MEETING_KINDS)
             hint = did_you_mean(kind, known) or (
                 "modèles disponibles : " + ", ".join(known) if known else ""
             )
             raise TemplateFailure(
-                f"{folder / f'{kind}.{default}.eml.j2'} : modèle introuvable",
+                f"{folders[0] / f'{kind}.{default}.eml.j2'} : modèle introuvable",
                 hint or "vérifiez le dossier des modèles",
             )
         text, html = {}, {}
         for lang in dict.fromkeys([default, *languages]):
-            if (folder / f"{kind}.{lang}.eml.j2").is_file():
-                text[lang] = load_template(folder, f"{kind}.{lang}.eml.j2")
-            if (folder / f"{kind}.{lang}.html.j2").is_file():
-                html[lang] = load_template(folder, f"{kind}.{lang}.html.j2")
+            for suffix, found in (("eml", text), ("html", html)):
+                name = f"{kind}.{lang}.{suffix}.j2"
+                if find_template(folders, name) is not None:
+                    found[lang] = load_template(folders, name)
         return cls(kind, default, text, html)
 
     def language_for(self, person: Person) -> str:
@@ -637,7 +635,7 @@ def invitation_composer(
 
     kind = TEMPLATE_KINDS[meeting.type]
     templates = TemplateSet.load(
-        config.templates_dir / "emails", kind, config.languages, config.default_language
+        config.template_folders("emails"), kind, config.languages, config.default_language
     )
     sender = sender_for(registry, config, meeting.group)
     envelope = Envelope(sender, sender, now)
@@ -756,7 +754,7 @@ def mailing_composer(
     from .mail import Envelope
 
     templates = TemplateSet.load(
-        config.templates_dir / "emails", kind, config.languages, config.default_language
+        config.template_folders("emails"), kind, config.languages, config.default_language
     )
     sender = sender_for(registry, config, group)
     factory = DraftFactory(Envelope(sender, sender, now))

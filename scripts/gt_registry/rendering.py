@@ -40,11 +40,24 @@ def template_filter(name: str) -> Callable[[Callable[..., Any]], Callable[..., A
     return register
 
 
+Folders = tuple[Path, ...]
+
+
+def find_template(folders: Folders, name: str) -> Path | None:
+    """The file `name` in the first of `folders` that has it (staff's own, then the default)."""
+    return next((folder / name for folder in folders if (folder / name).is_file()), None)
+
+
+def template_names(folders: Folders, pattern: str) -> set[str]:
+    """The names of the templates matching `pattern` in any of `folders`."""
+    return {p.name for folder in folders if folder.is_dir() for p in folder.glob(pattern)}
+
+
 @lru_cache(maxsize=8)
-def environment(folder: Path) -> ImmutableSandboxedEnvironment:
-    """The environment for templates under `folder` (HTML templates are autoescaped)."""
+def environment(folders: Folders) -> ImmutableSandboxedEnvironment:
+    """The environment for templates under `folders`, first found wins (HTML autoescaped)."""
     env = ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(str(folder)),
+        loader=FileSystemLoader([str(folder) for folder in folders]),
         undefined=StrictUndefined,
         autoescape=select_autoescape(
             enabled_extensions=("html", "htm", "html.j2"), default_for_string=False
@@ -57,20 +70,20 @@ def environment(folder: Path) -> ImmutableSandboxedEnvironment:
     return env
 
 
-def load_template(folder: Path, name: str) -> Template:
+def load_template(folders: Folders, name: str) -> Template:
     """Compile `name` once per run; syntax errors name the file and the line."""
-    env = environment(folder)
+    env = environment(folders)
     env.filters.update(FILTERS)
     try:
         return env.get_template(name)
     except TemplateNotFound as err:
         raise TemplateFailure(
-            f"{folder / name} : modèle introuvable",
-            "vérifiez le nom du modèle et le dossier templates/",
+            f"{folders[0] / name} : modèle introuvable",
+            "vérifiez le nom du modèle et le dossier des modèles (paths.templates)",
         ) from err
     except TemplateSyntaxError as err:
         raise TemplateFailure(
-            f"{err.filename or folder / name}, ligne {err.lineno} : erreur de syntaxe dans le modèle : {err.message}"
+            f"{err.filename or folders[0] / name}, ligne {err.lineno} : erreur de syntaxe dans le modèle : {err.message}"
         ) from err
 
 

@@ -9,15 +9,19 @@ import copy
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
 from .model import MEETING_TYPES
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = Path("config") / "gt.toml"
+# The defaults shipped inside the package (in the repository: templates/ and config/gt.toml,
+# linked into scripts/gt_registry/). A staff templates folder overrides only the files it holds.
+PACKAGED_TEMPLATES = Path(str(files("gt_registry") / "templates"))
+PACKAGED_CONFIG = Path(str(files("gt_registry") / "defaults" / "gt.toml"))
 
 # Logical tab keys → default tab name and fields: key → (header, required, aliases).
 STAFF_TABS: dict[str, tuple[str, dict[str, tuple[str, bool, list[str]]]]] = {
@@ -147,24 +151,35 @@ class OwnedTabSpec:
 
 @dataclass(frozen=True)
 class Config:
-    """Everything configurable, validated once. Build it with `load_config`."""
+    """Everything configurable, validated once. Build it with `load_config`: the defaults
+    live in one place, `_defaults()` (and, commented, in the packaged gt.toml)."""
 
-    sheet: str = "registre-gt.xlsx"
+    sheet: str
+    source_file: Path | None
+    staff_tabs: dict[str, TabSpec]
+    owned_tabs: dict[str, OwnedTabSpec]
+    season_first_month: int
+    season_last_month: int
+    active_threshold: int
+    counted_types: tuple[str, ...]
+    sender_name: str
+    sender_email: str
+    timezone: str
+    languages: tuple[str, ...]
+    default_language: str
+    templates_dir: Path | None
+    drafts_dir: Path
     credentials: Path | None = None
-    source_file: Path | None = None
-    staff_tabs: dict[str, TabSpec] = field(default_factory=dict)
-    owned_tabs: dict[str, OwnedTabSpec] = field(default_factory=dict)
-    season_first_month: int = 11
-    season_last_month: int = 6
-    active_threshold: int = 2
-    counted_types: tuple[str, ...] = ("Lancement", "Réunion", "Petit-déjeuner")
-    sender_name: str = "Convergences — Groupes de travail"
-    sender_email: str = "gt@convergences.example.org"
-    timezone: str = "Europe/Paris"
-    languages: tuple[str, ...] = ("fr", "en", "es", "pt")
-    default_language: str = "fr"
-    templates_dir: Path = PROJECT_ROOT / "templates"
-    drafts_dir: Path = Path("brouillons")
+
+    @property
+    def template_roots(self) -> tuple[Path, ...]:
+        """Where templates are looked up, first found wins: staff's folder, then the defaults."""
+        own = () if self.templates_dir is None else (self.templates_dir,)
+        return (*own, PACKAGED_TEMPLATES)
+
+    def template_folders(self, kind: str) -> tuple[Path, ...]:
+        """The folders of one kind of template (`emails`, `contacts`), in lookup order."""
+        return tuple(root / kind for root in self.template_roots)
 
     def tab(self, key: str) -> str:
         """The sheet name of a staff-owned or tool-owned tab, by logical key."""
@@ -313,7 +328,7 @@ def _build(raw: dict[str, Any], where: str, source_file: Path | None) -> Config:
         timezone=timezone,
         languages=languages,
         default_language=default_language,
-        templates_dir=Path(templates) if templates else PROJECT_ROOT / "templates",
+        templates_dir=_relative_to(source_file, templates) if templates else None,
         drafts_dir=Path(drafts),
     )
 
@@ -359,6 +374,11 @@ def load_config(
 
 
 def _replace(config: Config, **changes: Any) -> Config:
-    from dataclasses import replace
-
     return replace(config, **changes)
+
+
+def _relative_to(source_file: Path | None, path: str) -> Path:
+    """A path written in the config file is relative to that file's folder."""
+    if source_file is None:
+        return Path(path)
+    return source_file.parent / path

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..contacts import DEFAULT_FORMAT, FORMATS, Criteria, produce, write_output
+from ..contacts import CONTACTS_FOLDER, DEFAULT_FORMAT, FORMATS, Criteria, produce, write_output
 from ..eligibility import compute_eligibility
 from .common import (
     GtCommand,
@@ -122,7 +122,7 @@ def contacts(
         Criteria(groups, active, types, country, meeting),
         fmt=fmt,
         custom=template,
-        templates_dir=run.config.templates_dir,
+        template_folders=run.config.template_folders(CONTACTS_FOLDER),
         eligibility=compute_eligibility(registry, run.config, run.today),
         today=run.today,
         sep=sep,
@@ -131,9 +131,7 @@ def contacts(
         click.echo(f"Simulation (--dry-run) : {result.summary(str(out) if out else '')}", err=True)
         click.echo("Rien n'a été écrit : relancez sans --dry-run.", err=True)
     elif out is None:
-        stdout = click.get_binary_stream("stdout")
-        stdout.write(result.data)
-        stdout.flush()
+        click.echo(result.data, nl=False)  # bytes: written as they are, no re-encoding
     else:
         write_output(result.data, out, force=force)
     if not dry_run:

@@ -6,6 +6,7 @@ import datetime as dt
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -141,9 +142,9 @@ def guarded(ctx: click.Context, call: Callable[[], Any]) -> Any:
     try:
         return call()
     except RegistryError as err:
-        if settings(ctx).debug:
-            raise
         click.secho(f"Erreur : {err}", fg="red", err=True)
+        if settings(ctx).debug:  # the trace for whoever debugs; the same exit code
+            click.echo("".join(traceback.format_exception(err)).rstrip(), err=True)
         ctx.exit(err.exit_code)
     except (click.exceptions.Exit, click.ClickException, click.Abort):
         raise

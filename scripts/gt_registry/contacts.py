@@ -39,7 +39,7 @@ from .model import (
     Registry,
 )
 from .parsing import closest, did_you_mean, fold
-from .rendering import load_template, render, template_filter
+from .rendering import Folders, load_template, render, template_filter
 
 # ---------------------------------------------------------------------------------------------
 # Formats
@@ -559,12 +559,12 @@ def build_context(
 # Rendering and writing
 
 
-def load(templates_dir: Path, fmt: Format | None, custom: Path | None) -> Template:
+def load(folders: Folders, fmt: Format | None, custom: Path | None) -> Template:
     """The template of a built-in format, or a template file of one's own (`--template`)."""
     if custom is not None:
-        return load_template(custom.resolve().parent, custom.name)
+        return load_template((custom.resolve().parent,), custom.name)
     assert fmt is not None
-    return load_template(templates_dir / CONTACTS_FOLDER, fmt.template)
+    return load_template(folders, fmt.template)
 
 
 def render_list(template: Template, context: dict[str, Any], who: str) -> str:
@@ -668,7 +668,7 @@ def produce(
     *,
     fmt: Format | None,
     custom: Path | None,
-    templates_dir: Path,
+    template_folders: Folders,
     eligibility: Eligibility | None,
     today: dt.date,
     sep: str | None = None,
@@ -685,7 +685,7 @@ def produce(
     selection = select(registry, criteria, eligibility, needs_email=bool(fmt and fmt.needs_email))
     if not selection.people:
         raise empty_message(selection, fmt)
-    template = load(templates_dir, fmt, custom)
+    template = load(template_folders, fmt, custom)
     season = eligibility.season if eligibility else None
     context = build_context(
         registry,
