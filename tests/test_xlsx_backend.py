@@ -124,7 +124,7 @@ def test_failed_save_leaves_the_file_and_no_temp(
     def broken_replace(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("gt_registry.backends.xlsx.os.replace", broken_replace)
+    monkeypatch.setattr("gt_registry.files.os.replace", broken_replace)
     backend = WorkbookBackend(path, config)
     with pytest.raises(WriteFailed, match="enregistrement impossible"):
         backend.write({"Journal": [["Date"]]}, backend.read())

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .journal import HEADERS as JOURNAL_HEADERS
 from .model import MEETING_TYPES
 
 DEFAULT_CONFIG_PATH = Path("config") / "gt.toml"
@@ -120,7 +121,7 @@ OWNED_TABS: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "summary": ("Bilan organisations", ["ID", "Nom", "Type", "Réunions", "Personnes actives"]),
-    "journal": ("Journal", ["Date", "Commande", "Par", "Changements", "Problèmes", "Détail"]),
+    "journal": ("Journal", list(JOURNAL_HEADERS)),
 }
 
 

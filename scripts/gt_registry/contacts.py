@@ -15,9 +15,7 @@ Pure functions over the registry; the `contacts` command only parses options and
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,6 +27,7 @@ from . import i18n
 from .audience import is_invited, require_audience
 from .eligibility import Eligibility, Season
 from .errors import ConfigError, SelectionError, TemplateFailure
+from .files import atomic_write_bytes
 from .model import (
     EVENING,
     LAUNCH,
@@ -624,21 +623,7 @@ def write_output(data: bytes, out: Path, *, force: bool = False) -> None:
         raise ConfigError(
             f"{folder} : dossier introuvable", "créez-le ou choisissez un autre --out"
         )
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644 & ~_umask())
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    atomic_write_bytes(out, data)
 
 
 @dataclass(frozen=True)

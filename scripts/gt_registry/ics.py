@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from .clock import clock_change
 from .errors import RegistryError
 from .model import Meeting
 
@@ -53,12 +54,10 @@ def _where(meeting: Meeting, field: str) -> str:
 
 def localise(day: dt.date, moment: dt.time, zone: ZoneInfo, where: str) -> dt.datetime:
     """`day` at `moment` in `zone`; a time skipped or repeated by a clock change is refused."""
-    naive = dt.datetime.combine(day, moment)
-    first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
-    if first.utcoffset() == second.utcoffset():
-        return first
-    back = first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
-    if back != naive:
+    change = clock_change(day, moment, zone)
+    if change is None:
+        return dt.datetime.combine(day, moment, tzinfo=zone)
+    if change == "skipped":
         problem = "n'existe pas (les horloges avancent d'une heure ce jour-là)"
     else:
         problem = "existe deux fois (les horloges reculent d'une heure ce jour-là)"

@@ -370,7 +370,8 @@ class TemplateSet:
                 f"{folders[0] / f'{kind}.{default}.eml.j2'} : modèle introuvable",
                 hint or "vérifiez le dossier des modèles",
             )
-        text, html = {}, {}
+        text: dict[str, Template] = {}
+        html: dict[str, Template] = {}
         for lang in dict.fromkeys([default, *languages]):
             for suffix, found in (("eml", text), ("html", html)):
                 name = f"{kind}.{lang}.{suffix}.j2"

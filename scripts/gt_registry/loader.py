@@ -19,6 +19,7 @@ from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, valida
 
 from . import parsing
 from .backends import Snapshot
+from .clock import clock_change
 from .config import Config, TabSpec
 from .model import (
     GROUP_MEETING_TYPES,
@@ -507,11 +508,9 @@ class _Loader:
         for key, moment in (("start", start), ("end", end)):
             if moment is None:
                 continue
-            local = dt.datetime.combine(day, moment, tzinfo=zone)
-            skipped = local.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=zone) != local
-            repeated = local.utcoffset() != local.replace(fold=1).utcoffset()
-            if skipped or repeated:
-                what = "n'existe pas" if skipped else "existe deux fois"
+            change = clock_change(day, moment, zone)
+            if change is not None:
+                what = "n'existe pas" if change == "skipped" else "existe deux fois"
                 self.report(
                     row.at(key),
                     "bad_time",

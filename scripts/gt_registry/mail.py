@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RegistryError
+from .files import atomic_write
 
 # C0, DEL, C1, and the Unicode line/paragraph separators: never allowed in a header value.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u0085]")
@@ -381,10 +382,9 @@ def _move_into_place(staging: Path, output: Output) -> None:
 
 def _write_mbox(path: Path, messages: Iterable[bytes]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    os.close(handle)
-    os.unlink(temp)  # mailbox.mbox creates it
-    try:
+
+    def save(temp: Path) -> None:
+        temp.unlink()  # mailbox.mbox creates it
         box = mailbox.mbox(temp, create=True)
         try:
             for data in messages:
@@ -392,7 +392,5 @@ def _write_mbox(path: Path, messages: Iterable[bytes]) -> None:
             box.flush()
         finally:
             box.close()
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+
+    atomic_write(path, save)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from . import clock
 from .backends import Backend, Snapshot, open_backend
 from .config import Config, load_config
 from .errors import SourceError
@@ -62,7 +63,12 @@ class Session:
 
     @property
     def today(self) -> dt.date:
-        return self.settings.as_of or dt.date.today()
+        return self.settings.as_of or clock.today(self.config.timezone)
+
+    @property
+    def now(self) -> dt.datetime:
+        """The time of this run (Journal rows, drafts' `Date:`), in the configured timezone."""
+        return clock.now(self.config.timezone)
 
     @cached_property
     def backend(self) -> Backend:

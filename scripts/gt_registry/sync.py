@@ -331,12 +331,12 @@ def write_back(
     registry: Registry,
     config: Config,
     problems: Sequence[Problem],
-    now: dt.datetime | None = None,
+    now: dt.datetime,
 ) -> bool:
     """Write the plan in ONE `backend.write` call if anything changed; True when written."""
     if not plan.changed:
         return False
-    entry = journal_entry(plan, backend.identity(), problems, now or dt.datetime.now())
+    entry = journal_entry(plan, backend.identity(), problems, now)
     backend.write(write_contents(plan, config, entry, registry.owned.get("journal")), snapshot)
     return True
 

@@ -16,11 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import math
-import os
 import posixpath
 import re
 import struct
-import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -31,6 +29,7 @@ from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 
 from ..errors import SourceError, WriteFailed
+from ..files import atomic_write
 from ..model import Rows, Value
 from . import InitReport, Snapshot, TabLayout, header_spellings, match_tabs, tab_names
 
@@ -146,24 +145,14 @@ class WorkbookBackend:
         self._atomic(book.save)
 
     def _atomic(self, save: Callable[[str], None]) -> None:
-        """`save(temp)` into a temporary file of the same folder, then rename it over the
-        workbook: a reader never sees half a file, a failure leaves the old one."""
-        handle, temp = tempfile.mkstemp(prefix=".gt-", suffix=".xlsx", dir=self.path.parent)
-        os.close(handle)
+        """`save(temp)`, then the temporary file replaces the workbook (`files.atomic_write`)."""
         try:
-            save(temp)
-            if self.path.exists():
-                os.chmod(temp, self.path.stat().st_mode & 0o777)
-            os.replace(temp, self.path)
+            atomic_write(self.path, lambda temp: save(str(temp)), suffix=".xlsx")
         except OSError as err:
-            Path(temp).unlink(missing_ok=True)
             raise WriteFailed(
                 f"{self.path} : enregistrement impossible ({err.strerror})",
                 "rien n'a été écrit ; vérifiez les droits du dossier",
             ) from err
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
 
     # -- gt init -----------------------------------------------------------------------
     def initialise(

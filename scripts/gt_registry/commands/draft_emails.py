@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -118,9 +116,7 @@ def draft_emails(
     output = Output(out or config.drafts_dir / name, mbox, force)
     if not dry_run:
         check_output(output, file_names(audience.recipients).values())
-    now = dt.datetime.now(ZoneInfo(config.timezone)).replace(
-        microsecond=0
-    )  # the Date: header, in Paris time
+    now = run.now  # the Date: header, in Paris time
     composer = mailing_composer(registry, config, template, group, season, now)
     with progress(len(audience.recipients)) as tick:
         drafts, unsafe = compose_all(

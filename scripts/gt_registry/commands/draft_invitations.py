@@ -7,7 +7,6 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -105,9 +104,7 @@ def draft_invitations(
     output = Output(out or config.drafts_dir / folder_name(meeting.id), mbox, force, add=only_new)
     if not dry_run:
         check_output(output, file_names(plan.recipients).values())
-    now = dt.datetime.now(ZoneInfo(config.timezone)).replace(
-        microsecond=0
-    )  # the Date: header, in Paris time
+    now = run.now  # the Date: header, in Paris time
     composer = invitation_composer(registry, config, meeting, plan.sequence, now)
     with progress(len(plan.recipients)) as tick:
         drafts, unsafe = compose_all(composer, plan.recipients, tick=tick)

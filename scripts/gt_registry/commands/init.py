@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import click
 
 from .. import journal
@@ -113,9 +111,7 @@ def _record(run: Session, report: InitReport) -> None:
         )
         if part
     )
-    entry = journal.JournalEntry(
-        dt.datetime.now().replace(microsecond=0), "init", run.backend.identity(), changes, "aucun"
-    )
+    entry = journal.JournalEntry(run.now, "init", run.backend.identity(), changes, "aucun")
     run.backend.write({tab: journal.append(snapshot.tabs.get(tab), entry)}, snapshot)
 
 

@@ -72,7 +72,7 @@ def sync_eligibility(ctx: click.Context, dry_run: bool, season: str | None) -> N
             ),
             _nothing_written(),
         ):
-            write_back(run.backend, plan, loaded.snapshot, registry, run.config, problems)
+            write_back(run.backend, plan, loaded.snapshot, registry, run.config, problems, run.now)
         click.echo(
             f"Écrit : onglets « {run.config.tab('eligibility')} » et « {run.config.tab('summary')} » réécrits, une ligne ajoutée au « {run.config.tab('journal')} »."
         )
