@@ -19,6 +19,7 @@ COMMANDS = {
     "draft-invitations": "draft_invitations:draft_invitations",
     "draft-emails": "draft_emails:draft_emails",
     "contacts": "contacts:contacts",
+    "templates": "templates:templates",
 }
 
 
