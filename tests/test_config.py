@@ -94,3 +94,43 @@ def test_missing_config_file(run_gt: Callable[..., Result], tmp_path: Path) -> N
     result = run_gt("--config", tmp_path / "absent.toml", "check")
     assert result.exit_code == 3
     assert "fichier de configuration introuvable" in result.stderr
+
+
+def test_a_utf8_bom_is_accepted(tmp_path: Path) -> None:
+    """Windows' Notepad saves UTF-8 with a BOM."""
+    path = tmp_path / "gt.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + '[mail]\nsender_name = "Équipe GT"\n'.encode())
+    assert load_config(path, environ={}).sender_name == "Équipe GT"
+
+
+def test_a_latin1_file_asks_for_utf8(run_gt: Callable[..., Result], tmp_path: Path) -> None:
+    path = tmp_path / "gt.toml"
+    path.write_bytes('[mail]\nsender_name = "Équipe GT"\n'.encode("latin-1"))
+    result = run_gt("--config", path, "check", debug=False)
+    assert result.exit_code == 3
+    assert f"{path} : le fichier n'est pas en UTF-8" in result.stderr
+    assert "enregistrez le fichier en UTF-8" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "toml",
+    [
+        '[mail]\nsender_email = "gt@"\n',
+        '[mail]\nsender_email = "GT <gt@reseau.org>"\n',
+        '[mail]\nsender_email = "a@b.fr, c@d.fr"\n',
+    ],
+    ids=["no-domain", "display-name", "two"],
+)
+def test_an_invalid_sender_is_a_configuration_error(tmp_path: Path, toml: str) -> None:
+    path = tmp_path / "gt.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError, match="« mail.sender_email » : adresse invalide"):
+        load_config(path, environ={})
+
+
+def test_tab_names_equal_but_for_accents_or_case_are_refused(tmp_path: Path) -> None:
+    """Tabs are found loosely: « Presences » for the tool's Journal would be Présences."""
+    path = tmp_path / "gt.toml"
+    path.write_text('[tabs.journal]\nname = "presences "\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="ne se distinguent que par la casse"):
+        load_config(path, environ={})

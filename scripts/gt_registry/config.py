@@ -5,7 +5,6 @@ Loaded once into a frozen `Config`; a bad file names the file, the key and what 
 
 from __future__ import annotations
 
-import copy
 import os
 import tomllib
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from typing import Any
 from .errors import ConfigError
 from .journal import HEADERS as JOURNAL_HEADERS
 from .model import MEETING_TYPES
+from .parsing import normalise_header, valid_email
 
 DEFAULT_CONFIG_PATH = Path("config") / "gt.toml"
 # The defaults shipped inside the package (in the repository: templates/ and config/gt.toml,
@@ -57,7 +57,36 @@ STAFF_TABS: dict[str, tuple[str, dict[str, tuple[str, bool, list[str]]]]] = {
             "organisation": ("Organisation", True, ["Structure", "Organisme", "ID organisation"]),
             "groups": ("Groupes", False, ["GT", "Groupes de travail", "Groupe"]),
             "language": ("Langue", False, ["Language", "Lang"]),
-            "opted_out": ("Désinscription", False, ["Désinscrit", "Opt-out", "Désabonné"]),
+            "opted_out": (
+                "Désinscription",
+                False,
+                [
+                    "Désinscrit·e",
+                    "Désinscrit(e)",
+                    "Désinscrit",
+                    "Désinscrite",
+                    "Désinscrits",
+                    "Désinscrit·es",
+                    "Désabonné·e",
+                    "Désabonné(e)",
+                    "Désabonné",
+                    "Désabonnée",
+                    "Désabonnement",
+                    "Ne pas contacter",
+                    "Ne plus contacter",
+                    "Ne pas solliciter",
+                    "Refus de contact",
+                    "Opt-out",
+                    "Opted out",
+                    "Unsubscribed",
+                    "Unsubscribe",
+                    "Do not contact",
+                    "Baja",
+                    "No contactar",
+                    "Descadastrado",
+                    "Não contactar",
+                ],
+            ),
             "charter_signed": ("Charte signée", False, ["Charte", "Date charte"]),
             "override": ("Dérogation", False, ["Forçage", "Statut manuel"]),
             "notes": ("Notes", False, ["Note", "Remarques", "Commentaire"]),
@@ -170,6 +199,7 @@ class Config:
     default_language: str
     templates_dir: Path | None
     drafts_dir: Path
+    no_opt_out_column: bool
     credentials: Path | None = None
 
     @property
@@ -196,6 +226,7 @@ def _defaults() -> dict[str, Any]:
         "rules": {
             "active_threshold": 2,
             "counted_types": ["Lancement", "Réunion", "Petit-déjeuner"],
+            "no_opt_out_column": False,
         },
         "mail": {
             "sender_name": "Convergences — Groupes de travail",
@@ -254,6 +285,21 @@ def _month(value: Any, where: str, key: str) -> int:
     return int(value)
 
 
+def _distinct_tab_names(tabs: list[TabSpec | OwnedTabSpec], where: str) -> None:
+    """Tabs are found loosely (case, accents, spaces ignored): two names equal that way would
+    be one tab, and a tool tab would overwrite a staff one."""
+    seen: dict[str, str] = {}
+    for tab in tabs:
+        key = normalise_header(tab.name)
+        if key in seen:
+            raise ConfigError(
+                f"{where} : deux onglets portent le même nom : « {seen[key]} » et « {tab.name} » "
+                "(ils ne se distinguent que par la casse, les accents ou les espaces)",
+                "donnez-leur des noms vraiment différents (section [tabs])",
+            )
+        seen[key] = tab.name
+
+
 def _build(raw: dict[str, Any], where: str, source_file: Path | None) -> Config:
     staff: dict[str, TabSpec] = {}
     for key, (_name, fields) in STAFF_TABS.items():
@@ -276,9 +322,7 @@ def _build(raw: dict[str, Any], where: str, source_file: Path | None) -> Config:
         )
         for key, (_n, headers) in OWNED_TABS.items()
     }
-    names = [t.name for t in staff.values()] + [t.name for t in owned.values()]
-    if len(set(names)) != len(names):
-        raise ConfigError(f"{where} : deux onglets portent le même nom", ", ".join(names))
+    _distinct_tab_names([*staff.values(), *owned.values()], where)
     rules, mail, season = raw["rules"], raw["mail"], raw["season"]
     threshold = _expect(
         rules["active_threshold"], int, where, "rules.active_threshold", "un entier ≥ 1"
@@ -309,6 +353,14 @@ def _build(raw: dict[str, Any], where: str, source_file: Path | None) -> Config:
         raise ConfigError(
             f"{where} : « mail.timezone » : fuseau inconnu « {timezone} »", "exemple : Europe/Paris"
         ) from err
+    sender_email = _expect(
+        mail["sender_email"], str, where, "mail.sender_email", "une adresse e-mail"
+    )
+    if not valid_email(sender_email):
+        raise ConfigError(
+            f"{where} : « mail.sender_email » : adresse invalide « {sender_email} »",
+            "une seule adresse, de la forme gt@reseau.org (le nom va dans mail.sender_name)",
+        )
     templates = _expect(raw["paths"]["templates"], str, where, "paths.templates", "un chemin")
     drafts = _expect(raw["paths"]["drafts"], str, where, "paths.drafts", "un chemin")
     return Config(
@@ -323,14 +375,15 @@ def _build(raw: dict[str, Any], where: str, source_file: Path | None) -> Config:
         active_threshold=threshold,
         counted_types=counted,
         sender_name=_expect(mail["sender_name"], str, where, "mail.sender_name", "un texte"),
-        sender_email=_expect(
-            mail["sender_email"], str, where, "mail.sender_email", "une adresse e-mail"
-        ),
+        sender_email=sender_email,
         timezone=timezone,
         languages=languages,
         default_language=default_language,
         templates_dir=_relative_to(source_file, templates) if templates else None,
         drafts_dir=Path(drafts),
+        no_opt_out_column=_expect(
+            rules["no_opt_out_column"], bool, where, "rules.no_opt_out_column", "true ou false"
+        ),
     )
 
 
@@ -352,18 +405,7 @@ def load_config(
     where = "configuration par défaut"
     if path is not None:
         where = str(path)
-        try:
-            with open(path, "rb") as handle:
-                data = tomllib.load(handle)
-        except FileNotFoundError as err:
-            raise ConfigError(
-                f"{path} : fichier de configuration introuvable", "vérifiez --config ou GT_CONFIG"
-            ) from err
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"{path} : TOML illisible : {err}") from err
-        except OSError as err:
-            raise ConfigError(f"{path} : lecture impossible : {err.strerror}") from err
-        _merge(raw, copy.deepcopy(data), where, "")
+        _merge(raw, _read_toml(path), where, "")
     if env.get("GT_SHEET"):
         raw["sheet"] = env["GT_SHEET"]
     if sheet:
@@ -372,6 +414,32 @@ def load_config(
     if credentials is not None:
         config = _replace(config, credentials=credentials)
     return config
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML: UTF-8, with or without a BOM (Windows' Notepad adds one)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as err:
+        raise ConfigError(
+            f"{path} : fichier de configuration introuvable", "vérifiez --config ou GT_CONFIG"
+        ) from err
+    except OSError as err:
+        raise ConfigError(f"{path} : lecture impossible : {err.strerror}") from err
+    try:
+        content = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"{path} : le fichier n'est pas en UTF-8 (octet illisible à la position {err.start})",
+            "enregistrez le fichier en UTF-8 (dans le Bloc-notes : Enregistrer sous → Encodage : UTF-8)",
+        ) from err
+    try:
+        return tomllib.loads(content)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(
+            f"{path} : TOML illisible : {err}",
+            "vérifiez les guillemets et les crochets à la ligne indiquée (modèle : config/gt.toml)",
+        ) from err
 
 
 def _replace(config: Config, **changes: Any) -> Config:

@@ -8,14 +8,10 @@ everyone else is still computed right.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
-
-from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from . import parsing
 from .backends import Snapshot
@@ -96,6 +92,7 @@ class _Loader:
         self.problems: list[Problem] = []
         self.fatal: list[Problem] = []
         self.registry = Registry()
+        self.found: dict[str, dict[str, int]] = {}  # tab key → field key → column
 
     def report(self, where: Location, code: str, message: str, hint: str = "") -> None:
         self.problems.append(Problem(where, code, message, hint))
@@ -147,6 +144,7 @@ class _Loader:
         columns = self.columns(spec, tab, rows[header_index], header_index + 1)
         if columns is None:
             return None
+        self.found[spec.key] = columns
         return [
             _Row(tab, i + 1, row, columns)
             for i, row in enumerate(rows[header_index + 1 :], start=header_index + 1)
@@ -225,6 +223,7 @@ class _Loader:
                 "retapez l'identifiant sur une seule ligne, sans tabulation",
             )
             return None
+        value = self.without_invisible(row, key, value, what)
         folded = value.casefold()
         if folded in seen:
             self.report(
@@ -236,6 +235,19 @@ class _Loader:
             return None
         seen[folded] = row.at(key)
         return value
+
+    def without_invisible(self, row: _Row, key: str, value: str, what: str) -> str:
+        """An ID or address typed with an invisible character is reported, and read without it."""
+        cleaned = parsing.visible(value)
+        if cleaned != value:
+            self.report(
+                row.at(key),
+                "invisible_chars",
+                f"{what} « {cleaned} » contient un caractère invisible (espace insécable, "
+                "caractère de largeur nulle…) : lu sans lui",
+                "retapez la cellule au clavier (ou collez-la sans mise en forme)",
+            )
+        return cleaned
 
     # -- tabs --------------------------------------------------------------------------
     def organisations(self, rows: list[_Row]) -> None:
@@ -328,7 +340,7 @@ class _Loader:
             if code is None:
                 continue
             referent_email = row.text("referent_email")
-            if referent_email and not valid_email(referent_email):
+            if referent_email and not parsing.valid_email(referent_email):
                 self.report(
                     row.at("referent_email"),
                     "invalid_email",
@@ -414,7 +426,7 @@ class _Loader:
             )
 
     def email(self, row: _Row, seen: dict[str, Location]) -> tuple[str, bool]:
-        value = row.text("email")
+        value = self.without_invisible(row, "email", row.text("email"), "adresse e-mail")
         if not value:
             self.report(
                 row.at("email"),
@@ -423,7 +435,7 @@ class _Loader:
                 "ajoutez l'adresse, ou laissez la personne hors des envois",
             )
             return "", False
-        if not valid_email(value):
+        if not parsing.valid_email(value):
             self.report(
                 row.at("email"),
                 "invalid_email",
@@ -588,6 +600,31 @@ class _Loader:
             comment = text(cells[i_comment]) if i_comment < size else ""
             append(Attendance(meeting_id, person_id, state, comment, row.source()))
 
+    def opt_out_everywhere(self) -> None:
+        """Opt-out is a safety column: an address opted out on any row is opted out on every
+        row that carries it (a duplicate row must not let it through). Without the column,
+        nobody can be contacted or exported unless the configuration says there is none."""
+        people = self.registry.people
+        opted = {parsing.email_key(p.email) for p in people.values() if p.opted_out and p.email}
+        for pid, person in people.items():
+            if not person.opted_out and parsing.email_key(person.email) in opted:
+                people[pid] = replace(person, opted_out=True)
+        spec = self.config.staff_tabs["people"]
+        if "people" not in self.found or "opted_out" in self.found["people"]:
+            return
+        self.registry.opt_out_column = self.config.no_opt_out_column
+        if not self.config.no_opt_out_column:
+            tab = self.snapshot.real_name(spec.name)
+            self.report(
+                Location(tab, 1),
+                "no_opt_out_column",
+                f"colonne « {spec.field('opted_out').header} » introuvable : impossible de savoir "
+                "qui s'est désinscrit, aucun envoi ni export n'est possible",
+                f"ajoutez une colonne « {spec.field('opted_out').header} » (oui = ne plus contacter), "
+                "ou, si ce registre n'en a vraiment pas, mettez no_opt_out_column = true dans "
+                "la section [rules] de la configuration",
+            )
+
     def run(self) -> LoadResult:
         tabs = {key: self.rows(spec) for key, spec in self.config.staff_tabs.items()}
         for key, spec in self.config.owned_tabs.items():
@@ -604,6 +641,7 @@ class _Loader:
         ]
         for key, step in steps:
             step(tabs[key] or [])
+        self.opt_out_everywhere()
         order = {spec.name: i for i, spec in enumerate(self.config.staff_tabs.values())}
         self.problems.sort(
             key=lambda p: (
@@ -651,31 +689,6 @@ def _blank(row: list[Value]) -> bool:
     for value in row:  # noqa: SIM110  (a plain loop: the hot path of every read)
         if value and not (type(value) is str and value.isspace()):
             return False
-    return True
-
-
-# The everyday address (ASCII, dot-atom local part, hostname labels, alphabetic TLD): accepted
-# without email-validator, which costs ~0.1 ms an address; anything else goes through it.
-_PLAIN_EMAIL = re.compile(
-    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
-)
-
-
-@lru_cache(maxsize=65536)
-def valid_email(address: str) -> bool:
-    """Syntax only (offline): one address, no display name, no list."""
-    if (
-        _PLAIN_EMAIL.fullmatch(address)
-        and len(address) <= 254
-        and len(address.partition("@")[0]) <= 64
-    ):
-        domain = address.rpartition("@")[2].lower()
-        if not any(domain == d or domain.endswith("." + d) for d in SPECIAL_USE_DOMAIN_NAMES):
-            return True
-    try:
-        validate_email(address, check_deliverability=False)
-    except EmailNotValidError:
-        return False
     return True
 
 

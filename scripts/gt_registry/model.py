@@ -40,6 +40,14 @@ def column_letter(column: int) -> str:
     return letters
 
 
+def column_number(letters: str) -> int:
+    """A → 1, AA → 27: the inverse of `column_letter`."""
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
 def quote_tab(tab: str) -> str:
     """A tab name as written in an A1 range for the Sheets API (`'My tab'`, `Sheet1`)."""
     if tab.replace("_", "").isalnum() and tab.isascii():
@@ -197,6 +205,9 @@ class Registry:
     # included, keyed by their logical name ("eligibility", "summary", "journal"); a missing
     # tab is absent.
     owned: dict[str, Rows] = field(default_factory=dict)
+    # False when `Personnes` has no opt-out column and the configuration does not say that
+    # this registry has none: then nobody may be contacted or exported.
+    opt_out_column: bool = True
 
     def members_of(self, group_code: str) -> list[Person]:
         return [p for p in self.people.values() if group_code in p.groups]
