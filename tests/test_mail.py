@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 from gt_registry import i18n, ics
-from gt_registry.invitations import compress_ids, expand_ids, file_names
+from gt_registry.composer import file_names
+from gt_registry.journal import compress_ids, expand_ids
 from gt_registry.mail import (
     EXPECTED_HEADERS,
     DraftFactory,

@@ -38,3 +38,9 @@ def is_invited(registry: Registry, meeting: Meeting, person: Person) -> bool:
     if meeting.type == EVENING:
         return bool(person.groups) or partner_contact(registry, person)
     return False
+
+
+def invited_people(registry: Registry, meeting: Meeting) -> list[Person]:
+    """Everyone `is_invited`, opted out or not, by name."""
+    people = (p for p in registry.people.values() if is_invited(registry, meeting, p))
+    return sorted(people, key=lambda p: p.sort_key)

@@ -2,7 +2,8 @@
 
 Only the joining words ("de … à …", "from … to …") and the time patterns are ours; day and
 month names come from Babel, so `mardi 14 janvier 2020, de 9 h 30 à 11 h 30` in French and
-`Tuesday, January 14, 2020, from 9:30 AM to 11:30 AM` in English.
+`Tuesday, January 14, 2020, from 9:30 AM to 11:30 AM` in English. The names of the meeting
+types (`MEETING_LABELS`, for the calendar's title) are ours too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date, format_time
+
+from .model import BREAKFAST, EVENING, LAUNCH, MEETING
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,33 @@ WORDINGS = {
     "en": Wording("{day}, from {start} to {end}", "{day}, at {start}", "h:mm a", "h:mm a"),
     "es": Wording("{day}, de {start} a {end}", "{day}, a las {start}", "H:mm", "H:mm"),
     "pt": Wording("{day}, das {start} às {end}", "{day}, às {start}", "H'h'mm", "H'h'"),
+}
+
+MEETING_LABELS = {
+    "fr": {
+        MEETING: "réunion",
+        LAUNCH: "rencontre de lancement des Groupes de travail",
+        BREAKFAST: "petit-déjeuner",
+        EVENING: "soirée de lancement du programme",
+    },
+    "en": {
+        MEETING: "meeting",
+        LAUNCH: "Working Groups launch meeting",
+        BREAKFAST: "breakfast meeting",
+        EVENING: "programme launch evening",
+    },
+    "es": {
+        MEETING: "reunión",
+        LAUNCH: "reunión de lanzamiento de los Grupos de trabajo",
+        BREAKFAST: "desayuno",
+        EVENING: "velada de presentación del programa",
+    },
+    "pt": {
+        MEETING: "reunião",
+        LAUNCH: "reunião de lançamento dos Grupos de trabalho",
+        BREAKFAST: "café da manhã",
+        EVENING: "noite de lançamento do programa",
+    },
 }
 
 
@@ -78,3 +108,8 @@ def when_text(day: dt.date, start: dt.time | None, end: dt.time | None, language
     return wording.span.format(
         day=written, start=time_text(start, language), end=time_text(end, language)
     )
+
+
+def meeting_label(meeting_type: str, language: str) -> str:
+    """`réunion`, `Working Groups launch meeting`… (French for a language we do not have)."""
+    return MEETING_LABELS.get(language, MEETING_LABELS["fr"])[meeting_type]

@@ -7,10 +7,10 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -18,6 +18,9 @@ from .. import parsing
 from ..errors import EXIT_FAILED, EXIT_PROBLEMS, RegistryError
 from ..model import Problem
 from ..session import Loaded, Session, Settings
+
+if TYPE_CHECKING:  # the drafting core (Jinja, mail) is imported by the commands that draft
+    from ..drafting import Line
 
 F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -224,3 +227,26 @@ def read_registry(run: Session, *, allow_fatal: bool = False) -> Loaded:
     """`run.load()`, announced on stderr when the sheet is slow to come."""
     with announce(f"Lecture de {run.backend.description}"):
         return run.load(allow_fatal=allow_fatal)
+
+
+# -- the drafting commands ----------------------------------------------------------------
+
+PROGRESS_FROM = 200  # drafts: below this a run is too quick for a progress bar
+TONES = {"warning": "yellow", "done": "green"}
+
+
+@contextmanager
+def progress(total: int) -> Iterator[Callable[[], None] | None]:
+    """A progress bar on stderr for long runs; `None` (no bar) for short ones."""
+    if total < PROGRESS_FROM:
+        yield None
+        return
+    with click.progressbar(length=total, label="Rédaction", file=sys.stderr) as bar:
+        yield lambda: bar.update(1)
+
+
+def echo_lines(lines: Iterable[Line]) -> None:
+    """Lines from the core on stderr, coloured by their tone."""
+    for line in lines:
+        text = click.style(line.text, fg=TONES[line.tone]) if line.tone else line.text
+        click.echo(text, err=True)

@@ -6,24 +6,18 @@ from pathlib import Path
 
 import click
 
-from ..eligibility import compute_eligibility
-from ..errors import EXIT_PROBLEMS, SelectionError
-from ..invitations import (
-    IMPLIED_AUDIENCE,
-    MEETING_KINDS,
-    compose_all,
-    file_names,
-    find_group,
-    folder_name,
-    mailing_composer,
-    mailing_extra,
-    mailing_people,
-    organisations_to_host,
-    screen,
+from .. import drafting
+from ..composer import MEETING_KINDS
+from ..errors import EXIT_PROBLEMS
+from .common import (
+    GtCommand,
+    dry_run_option,
+    echo_lines,
+    progress,
+    read_registry,
+    registry_options,
+    session,
 )
-from ..mail import Output, check_output, write_output
-from .common import GtCommand, dry_run_option, read_registry, registry_options, session
-from .draft_invitations import echo_drafts, echo_skipped, progress, record_in_journal
 
 
 @click.command(cls=GtCommand)
@@ -91,75 +85,22 @@ def draft_emails(
             param_hint="TEMPLATE",
         )
     run = session(ctx)
-    config = run.config
-    loaded = read_registry(run)
-    registry = loaded.result.registry
-    group = find_group(registry, group_code) if group_code else None
-    implied = IMPLIED_AUDIENCE.get(template)
-    eligibility = compute_eligibility(registry, config, run.today)
-    season = eligibility.season
-    active_ids = (
-        {s.person.id for s in eligibility.active()} if active or implied == "active" else None
+    drafted = drafting.draft_emails(
+        run,
+        read_registry(run),
+        template,
+        group_code=group_code,
+        active=active,
+        to_hosts=to_hosts,
+        out=out,
+        mbox=mbox,
+        dry_run=dry_run,
+        force=force,
+        progress=progress,
+        composed=lambda result: echo_lines(result.warnings()),
     )
-    hosts = (
-        organisations_to_host(registry, season.start, season.end)
-        if to_hosts or implied == "hosts"
-        else None
-    )
-    audience = screen(mailing_people(registry, active_ids, hosts, group))
-    if not audience.recipients and not audience.skipped:
-        raise SelectionError(
-            f"aucun destinataire pour « {template} » avec ces options",
-            "vérifiez --group, --active ou --to-hosts, et --as-of (la saison)",
-        )
-    name = folder_name(f"{template}-{group}" if group else template)
-    output = Output(out or config.drafts_dir / name, mbox, force)
-    if not dry_run:
-        check_output(output, file_names(audience.recipients).values())
-    now = run.now  # the Date: header, in Paris time
-    composer = mailing_composer(registry, config, template, group, season, now)
-    with progress(len(audience.recipients)) as tick:
-        drafts, unsafe = compose_all(
-            composer, audience.recipients, mailing_extra(registry, eligibility.statuses), tick
-        )
-    skipped = audience.skipped + unsafe
-    echo_skipped(skipped)
-    if dry_run:
-        echo_drafts(drafts)
-    elif drafts:
-        write_output(output, [(d.filename, d.data) for d in drafts])
-        detail = {"modele": template, "groupe": group or "", "saison": season.label}
-        record_in_journal(
-            run,
-            loaded,
-            now,
-            "draft-emails",
-            f"{len(drafts)} brouillon(s) « {template} »",
-            detail,
-            [d.person.id for d in drafts],
-            output,
-            skipped,
-        )
-    verb = "seraient rédigé(s)" if dry_run else "rédigé(s)"
-    where = "" if dry_run or not drafts else f" dans {output.folder}/"
-    click.secho(
-        f"{len(drafts)} brouillon(s) « {template} » {verb}{where} (saison {season.label}).",
-        fg="green",
-        err=True,
-    )
-    if audience.opted_out or skipped:
-        click.echo(
-            f"Sans brouillon : {len(audience.opted_out)} désinscrit(s), {len(skipped)} sans adresse utilisable.",
-            err=True,
-        )
-    click.echo(
-        "Étape suivante : "
-        + (
-            "relancez sans --dry-run pour écrire les brouillons."
-            if dry_run
-            else "ouvrez les brouillons dans votre messagerie, relisez, puis envoyez."
-        ),
-        err=True,
-    )
-    if skipped:
+    for line in drafted.listing():  # a dry run's drafts, on stdout
+        click.echo(line)
+    echo_lines(drafted.summary())
+    if drafted.skipped:
         ctx.exit(EXIT_PROBLEMS)

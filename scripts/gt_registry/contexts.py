@@ -1,0 +1,158 @@
+"""What each template is given: plain dicts built from the registry, in the reader's language.
+
+The same names in every mailing (`person`, `group`, `sender`, `meeting`, `season`, `status`,
+`organisation`), documented for staff in templates/emails/README.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from . import i18n
+from .config import Config
+from .eligibility import PersonStatus, Season, season_for
+from .mail import Mailbox
+from .model import Meeting, Person, Registry
+
+Extra = Callable[[Person, str], dict[str, Any]]  # per-person context, given the language
+
+
+def person_context(registry: Registry, person: Person) -> dict[str, Any]:
+    org = registry.organisation_of(person)
+    return {
+        "id": person.id,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "full_name": person.full_name,
+        "function": person.function,
+        "organisation": org.name if org else "",
+        "language": person.language,
+    }
+
+
+def group_context(registry: Registry, code: str | None) -> dict[str, str] | None:
+    group = registry.groups.get(code or "")
+    if group is None:
+        return None
+    return {
+        "code": group.code,
+        "name": group.name,
+        "description": group.description,
+        "co_animation": group.co_animation,
+        "platform": group.platform,
+        "referent": group.referent,
+        "referent_email": group.referent_email,
+    }
+
+
+def meeting_context(registry: Registry, meeting: Meeting, language: str) -> dict[str, Any]:
+    """The meeting in `language`: `when` is `mardi 14 janvier 2020, de 9 h 30 à 11 h 30`."""
+    host = registry.organisations.get(meeting.host_id)
+    day = meeting.date or dt.date.min
+    return {
+        "id": meeting.id,
+        "type": meeting.type,
+        "theme": meeting.theme,
+        "day": i18n.day_text(day, language),
+        "when": i18n.when_text(day, meeting.start, meeting.end, language),
+        "start": i18n.time_text(meeting.start, language) if meeting.start else "",
+        "end": i18n.time_text(meeting.end, language) if meeting.end else "",
+        "place": meeting.place,
+        "address": meeting.address,
+        "host": host.name if host else "",
+        "video_link": meeting.video_link,
+    }
+
+
+def season_span(season: Season, language: str) -> dict[str, str]:
+    return {
+        "label": season.label,
+        "start": i18n.short_day_text(season.start, language),
+        "end": i18n.short_day_text(season.end, language),
+    }
+
+
+def season_context(
+    registry: Registry, config: Config, meeting: Meeting, language: str
+) -> dict[str, Any]:
+    """For a Lancement: the groups, and the meetings already scheduled later in the season."""
+    day = meeting.date or dt.date.min
+    season = season_for(day, config.season_first_month, config.season_last_month)
+    later = sorted(
+        (
+            m
+            for m in registry.meetings.values()
+            if m.date and m.id != meeting.id and day < m.date <= season.end
+        ),
+        key=lambda m: (m.date, m.id),
+    )
+    groups = [group_context(registry, code) for code in registry.groups]
+    return {
+        **season_span(season, language),
+        "groups": [g for g in groups if g],
+        "meetings": [
+            {
+                "id": m.id,
+                "type": m.type,
+                "group": (registry.groups[m.group].name if m.group in registry.groups else ""),
+                "when": i18n.when_text(m.date or day, m.start, m.end, language),
+                "theme": m.theme,
+            }
+            for m in later
+        ],
+    }
+
+
+def sender_for(registry: Registry, config: Config, group_code: str | None) -> Mailbox:
+    """The group's référent when the sheet names one with an e-mail, else the configured sender."""
+    group = registry.groups.get(group_code or "")
+    if group is not None and group.referent_email:
+        return Mailbox(group.referent or config.sender_name, group.referent_email)
+    return Mailbox(config.sender_name, config.sender_email)
+
+
+def status_context(
+    registry: Registry, status: PersonStatus | None, language: str
+) -> dict[str, Any]:
+    """A person's season in a template: meetings attended, active, rank."""
+    if status is None:
+        return {"count": 0, "active": False, "rank": None, "meetings": []}
+    meetings = [
+        f"{registry.groups[m.group].name if m.group in registry.groups else m.type}, {i18n.short_day_text(m.date, language)}"
+        for m in status.meetings
+        if m.date
+    ]
+    return {
+        "count": len(status.meetings),
+        "active": status.active,
+        "rank": status.rank,
+        "meetings": meetings,
+    }
+
+
+def mailing_extra(registry: Registry, statuses: dict[str, PersonStatus]) -> Extra:
+    """Per person: their organisation (room, address) and their season's status."""
+
+    def extra(person: Person, language: str) -> dict[str, Any]:
+        org = registry.organisation_of(person)
+        organisation = (
+            {"name": org.name, "address": org.address, "has_room": org.has_room}
+            if org
+            else {"name": "", "address": "", "has_room": False}
+        )
+        return {
+            "organisation": organisation,
+            "status": status_context(registry, statuses.get(person.id), language),
+        }
+
+    return extra
+
+
+def calendar_summary(registry: Registry, meeting: Meeting, language: str) -> str:
+    """The calendar entry's title: `GT Action internationale — réunion`."""
+    group = registry.groups.get(meeting.group or "")
+    return (
+        f"{group.name if group else 'Convergences'} — {i18n.meeting_label(meeting.type, language)}"
+    )

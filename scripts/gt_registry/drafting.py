@@ -1,0 +1,339 @@
+"""The two drafting runs, `draft-invitations` and `draft-emails`, as plain functions.
+
+Each decides who is drafted (`recipients`), renders every draft in memory (`composer`), checks
+and writes the output folder (`mail`), and records the run in the Journal, whose `Détail`
+keeps, per drafting, the people drafted and, for a meeting, its fingerprint (date, times,
+place) and the calendar SEQUENCE, read back for `--only-new` and updates. They never print or
+exit: they return what was drafted, with the lines a command shows (`Line`, with a tone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import journal
+from .composer import (
+    Composer,
+    Draft,
+    compose_all,
+    file_names,
+    folder_name,
+    invitation_composer,
+    mailing_composer,
+)
+from .contexts import Extra, mailing_extra
+from .eligibility import Season, compute_eligibility
+from .errors import SelectionError, SourceError, WriteFailed
+from .mail import Output, check_output, write_output
+from .model import Person, Rows
+from .recipients import (
+    INVITATION_COMMAND,
+    InvitationPlan,
+    Skipped,
+    find_group,
+    find_meeting,
+    mailing_audience,
+    plan_invitations,
+    screen,
+)
+from .session import Loaded, Session
+
+MAILING_COMMAND = "draft-emails"
+PROBLEMS_IN_JOURNAL = 20  # skipped people named in the Journal's Problèmes cell
+
+Tick = Callable[[], None]
+Progress = Callable[[int], AbstractContextManager[Tick | None]]  # given the number of drafts
+
+
+@contextmanager
+def quietly(_total: int) -> Iterator[Tick | None]:
+    """No progress shown."""
+    yield None
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line for the person running the command; `tone` says how it may be shown."""
+
+    text: str
+    tone: str = ""  # "warning", "done", or "" (plain)
+
+
+# -- the Journal ------------------------------------------------------------------------
+
+
+def write_and_record(
+    run: Session,
+    loaded: Loaded,
+    now: dt.datetime,
+    command: str,
+    changes: str,
+    detail: dict[str, str],
+    drafted: Drafted,
+) -> None:
+    """The drafts written (all or nothing), then one write of the Journal tab."""
+    write_output(drafted.output, [(d.filename, d.data) for d in drafted.drafts])
+    tab = run.config.tab("journal")
+    rows: Rows = loaded.snapshot.tabs.get(tab) or []
+    by = run.backend.identity()
+    skipped = drafted.skipped
+    problems = "; ".join(str(s) for s in skipped[:PROBLEMS_IN_JOURNAL]) + (
+        f"; … et {len(skipped) - PROBLEMS_IN_JOURNAL} autre(s)"
+        if len(skipped) > PROBLEMS_IN_JOURNAL
+        else ""
+    )
+    problems = problems or "aucun"  # as sync-eligibility writes it
+    people = [d.person.id for d in drafted.drafts]
+    for entry in journal.people_entries(
+        now.astimezone(), command, by, changes, detail, people, problems
+    ):
+        rows = journal.append(rows, entry)
+    try:
+        run.backend.write({tab: rows}, loaded.snapshot)
+    except (WriteFailed, SourceError) as err:
+        raise SourceError(
+            f"brouillons écrits dans {drafted.output.folder}, mais le Journal n'a pas pu être mis à jour : {err.message}",
+            "notez-le avant tout --only-new (ces personnes seraient rédigées à nouveau), puis relancez quand le registre est accessible",
+        ) from err
+
+
+# -- what one run drafted ------------------------------------------------------------------
+
+
+@dataclass
+class Drafted:
+    """What a run wrote (or, with `dry_run`, would write), and who got no draft."""
+
+    drafts: list[Draft]
+    skipped: list[Skipped]  # data problems, then values unusable in a header
+    opted_out: list[Person]
+    output: Output
+    dry_run: bool
+
+    def warnings(self) -> list[Line]:
+        """Who got no draft because of a cell to fix (shown before anything is written)."""
+        if not self.skipped:
+            return []
+        title = f"{len(self.skipped)} personne(s) sans brouillon (corrigez la cellule indiquée) :"
+        return [Line(title, "warning"), *(Line(f"  {item}") for item in self.skipped)]
+
+    def listing(self) -> list[str]:
+        """A dry run's drafts (file, recipient, language, subject); nothing after a real run."""
+        return [
+            f"{d.filename}\t{d.person.full_name} <{d.person.email}>\t{d.language}\t{d.subject}"
+            for d in self.drafts
+            if self.dry_run
+        ]
+
+    @property
+    def verb(self) -> str:
+        return "seraient rédigé(s)" if self.dry_run else "rédigé(s)"
+
+
+EPILOG_NEXT = (
+    "Étape suivante : ouvrez {where} — Outlook : double-clic sur un .eml (brouillon modifiable) ; "
+    "Thunderbird : double-clic sur un .eml puis Message › Modifier en tant que nouveau message{mbox} "
+    "— relisez, puis envoyez."
+)
+
+
+@dataclass
+class Invitations(Drafted):
+    plan: InvitationPlan
+
+    def warnings(self) -> list[Line]:
+        lines = super().warnings()
+        if self.plan.changed:
+            lines.append(
+                Line(
+                    f"La réunion a changé (date, heure ou lieu) depuis la dernière rédaction : SEQUENCE {self.plan.sequence}, le calendrier sera mis à jour.",
+                    "warning",
+                )
+            )
+        return lines
+
+    def summary(self) -> list[Line]:
+        meeting, output, plan = self.plan.meeting, self.output, self.plan
+        where = (
+            ""
+            if self.dry_run or not self.drafts
+            else f" dans {output.folder}/" + (f" et {output.mbox}" if output.mbox else "")
+        )
+        lines = [
+            Line(
+                f"{len(self.drafts)} brouillon(s) {self.verb}{where} pour {meeting.id} ({meeting.type}, {meeting.date:%d/%m/%Y}), SEQUENCE {plan.sequence}.",
+                "done",
+            )
+        ]
+        reasons = []
+        if self.opted_out:
+            reasons.append(f"{len(self.opted_out)} désinscrit(s)")
+        if self.skipped:
+            reasons.append(f"{len(self.skipped)} sans adresse utilisable (listés ci-dessus)")
+        if plan.already:
+            reasons.append(f"{len(plan.already)} déjà invité(s) (--only-new)")
+        if reasons:
+            lines.append(Line("Sans brouillon : " + ", ".join(reasons) + "."))
+        if self.dry_run:
+            lines.append(
+                Line("Étape suivante : relancez sans --dry-run pour écrire les brouillons.")
+            )
+        elif self.drafts:
+            mbox = f", ou importer {output.mbox} (ImportExportTools NG)" if output.mbox else ""
+            lines.append(Line(EPILOG_NEXT.format(where=f"{output.folder}/", mbox=mbox)))
+        elif plan.already:
+            lines.append(Line("Personne de nouveau depuis la dernière rédaction : rien à envoyer."))
+        return lines
+
+
+@dataclass
+class Mailing(Drafted):
+    template: str
+    season: Season
+
+    def summary(self) -> list[Line]:
+        where = "" if self.dry_run or not self.drafts else f" dans {self.output.folder}/"
+        lines = [
+            Line(
+                f"{len(self.drafts)} brouillon(s) « {self.template} » {self.verb}{where} (saison {self.season.label}).",
+                "done",
+            )
+        ]
+        if self.opted_out or self.skipped:
+            lines.append(
+                Line(
+                    f"Sans brouillon : {len(self.opted_out)} désinscrit(s), {len(self.skipped)} sans adresse utilisable."
+                )
+            )
+        next_step = (
+            "relancez sans --dry-run pour écrire les brouillons."
+            if self.dry_run
+            else "ouvrez les brouillons dans votre messagerie, relisez, puis envoyez."
+        )
+        return [*lines, Line("Étape suivante : " + next_step)]
+
+
+def _render(
+    output: Output,
+    people: Sequence[Person],
+    composer: Callable[[], Composer],
+    *,
+    dry_run: bool,
+    progress: Progress,
+    extra: Extra | None = None,
+) -> tuple[list[Draft], list[Skipped]]:
+    """An existing output refused first (unless a dry run), then every draft in memory."""
+    if not dry_run:
+        check_output(output, file_names(people).values())
+    built = composer()
+    with progress(len(people)) as tick:
+        return compose_all(built, people, extra, tick)
+
+
+# -- draft-invitations -------------------------------------------------------------------
+
+
+def draft_invitations(
+    run: Session,
+    loaded: Loaded,
+    meeting_id: str,
+    *,
+    out: Path | None = None,
+    mbox: Path | None = None,
+    only_new: bool = False,
+    dry_run: bool = False,
+    force: bool = False,
+    progress: Progress = quietly,
+    composed: Callable[[Invitations], None] | None = None,
+) -> Invitations:
+    """`gt draft-invitations`: one draft per invited person, then one Journal write.
+
+    `composed` is given the drafts once all are rendered, before anything is written."""
+    config, registry = run.config, loaded.result.registry
+    meeting = find_meeting(registry, meeting_id)
+    entries = journal.read_entries(registry.owned.get("journal"))
+    plan = plan_invitations(registry, meeting, entries, run.today, only_new=only_new, force=force)
+    output = Output(out or config.drafts_dir / folder_name(meeting.id), mbox, force, add=only_new)
+    now = run.now  # the Date: header, in Paris time
+    drafts, unsafe = _render(
+        output,
+        plan.recipients,
+        lambda: invitation_composer(registry, config, meeting, plan.sequence, now),
+        dry_run=dry_run,
+        progress=progress,
+    )
+    result = Invitations(
+        drafts, plan.audience.skipped + unsafe, plan.audience.opted_out, output, dry_run, plan
+    )
+    if composed is not None:
+        composed(result)
+    if drafts and not dry_run:
+        detail = {
+            "reunion": meeting.id,
+            "sequence": str(plan.sequence),
+            "empreinte": plan.fingerprint,
+        }
+        changes = f"{len(drafts)} invitation(s) rédigée(s) pour {meeting.id}"
+        write_and_record(run, loaded, now, INVITATION_COMMAND, changes, detail, result)
+    return result
+
+
+# -- draft-emails ------------------------------------------------------------------------
+
+
+def draft_emails(
+    run: Session,
+    loaded: Loaded,
+    template: str,
+    *,
+    group_code: str | None = None,
+    active: bool = False,
+    to_hosts: bool = False,
+    out: Path | None = None,
+    mbox: Path | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    progress: Progress = quietly,
+    composed: Callable[[Mailing], None] | None = None,
+) -> Mailing:
+    """`gt draft-emails`: one draft per person of the mailing's audience, then one Journal write.
+
+    `composed` is given the drafts once all are rendered, before anything is written."""
+    config, registry = run.config, loaded.result.registry
+    group = find_group(registry, group_code) if group_code else None
+    eligibility = compute_eligibility(registry, config, run.today)
+    season = eligibility.season
+    people = mailing_audience(
+        registry, eligibility, template, group, active=active, to_hosts=to_hosts
+    )
+    audience = screen(people)
+    if not audience.recipients and not audience.skipped:
+        raise SelectionError(
+            f"aucun destinataire pour « {template} » avec ces options",
+            "vérifiez --group, --active ou --to-hosts, et --as-of (la saison)",
+        )
+    name = folder_name(f"{template}-{group}" if group else template)
+    output = Output(out or config.drafts_dir / name, mbox, force)
+    now = run.now  # the Date: header, in Paris time
+    drafts, unsafe = _render(
+        output,
+        audience.recipients,
+        lambda: mailing_composer(registry, config, template, group, season, now),
+        dry_run=dry_run,
+        progress=progress,
+        extra=mailing_extra(registry, eligibility.statuses),
+    )
+    result = Mailing(
+        drafts, audience.skipped + unsafe, audience.opted_out, output, dry_run, template, season
+    )
+    if composed is not None:
+        composed(result)
+    if drafts and not dry_run:
+        detail = {"modele": template, "groupe": group or "", "saison": season.label}
+        changes = f"{len(drafts)} brouillon(s) « {template} »"
+        write_and_record(run, loaded, now, MAILING_COMMAND, changes, detail, result)
+    return result
