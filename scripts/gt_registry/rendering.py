@@ -2,13 +2,20 @@
 
 Staff edit the templates, so templates are treated as untrusted: `ImmutableSandboxedEnvironment`
 (no attribute tricks, no mutation), `StrictUndefined` (a typo is an error, not a blank), and
-a loader confined to the templates folder (no `../`). Errors are re-raised as
-`TemplateFailure` naming the template, the line and the person being rendered.
+a loader confined to the templates folder (no `../`). Work is bounded: a time limit and an
+output-size limit per rendering (`Limits`: one message, or one contact file), checked at every
+call, attribute access, arithmetic and output chunk; `'x' * 10**9` is refused before it is
+computed, and runaway recursion is caught. Errors are re-raised as `TemplateFailure` naming the
+template, the line and the person being rendered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import operator
+import time
+from collections.abc import Callable, Mapping, Sized
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +35,79 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from .errors import TemplateFailure
 
 FILTERS: dict[str, Callable[..., Any]] = {}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one rendering may cost: seconds of work and characters of output."""
+
+    seconds: float
+    chars: int
+
+
+MESSAGE_LIMITS = Limits(seconds=10.0, chars=5_000_000)  # one e-mail: generous
+FILE_LIMITS = Limits(seconds=120.0, chars=500_000_000)  # one contact list or printable page
+
+
+class LimitExceeded(Exception):
+    """A rendering went past its `Limits` (raised inside Jinja, turned into TemplateFailure)."""
+
+
+@dataclass
+class _Budget:
+    limits: Limits
+    deadline: float
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise LimitExceeded(
+                f"le rendu dépasse {self.limits.seconds:g} s (boucle sans fin ou trop longue ?)"
+            )
+
+    def check_size(self, chars: int) -> None:
+        if chars > self.limits.chars:
+            raise LimitExceeded(
+                f"le résultat dépasse {self.limits.chars:,} caractères".replace(",", " ")
+            )
+
+
+_BUDGET: ContextVar[_Budget | None] = ContextVar("gt_render_budget", default=None)
+
+
+def _check_time() -> None:
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.check_time()
+
+
+class BoundedEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, with the current rendering's budget checked at every step it offers."""
+
+    intercepted_binops = frozenset({"*", "**", "+"})
+
+    def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
+        _check_time()
+        budget = _BUDGET.get()
+        if budget is not None:
+            if op == "*" and isinstance(right, int) and isinstance(left, Sized):
+                budget.check_size(len(left) * right)
+            if op == "*" and isinstance(left, int) and isinstance(right, Sized):
+                budget.check_size(len(right) * left)
+            if op == "**" and isinstance(right, int) and right > 4096:
+                raise LimitExceeded(f"puissance trop grande (** {right})")
+        return {"*": operator.mul, "**": operator.pow, "+": operator.add}[op](left, right)
+
+    def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        _check_time()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        _check_time()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        _check_time()
+        return super().getitem(obj, argument)
 
 
 def template_filter(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -56,7 +136,7 @@ def template_names(folders: Folders, pattern: str) -> set[str]:
 @lru_cache(maxsize=8)
 def environment(folders: Folders) -> ImmutableSandboxedEnvironment:
     """The environment for templates under `folders`, first found wins (HTML autoescaped)."""
-    env = ImmutableSandboxedEnvironment(
+    env = BoundedEnvironment(
         loader=FileSystemLoader([str(folder) for folder in folders]),
         undefined=StrictUndefined,
         autoescape=select_autoescape(
@@ -87,11 +167,20 @@ def load_template(folders: Folders, name: str) -> Template:
         ) from err
 
 
-def render(template: Template, context: Mapping[str, Any], who: str = "") -> str:
-    """Render with the template's name, the line and `who` in any error message."""
+def render(
+    template: Template,
+    context: Mapping[str, Any],
+    who: str = "",
+    limits: Limits = MESSAGE_LIMITS,
+) -> str:
+    """Render within `limits`, with the template's name, the line and `who` in any error."""
+    budget = _Budget(limits, time.monotonic() + limits.seconds)
+    token = _BUDGET.set(budget)
     try:
-        return template.render(context)
+        return _bounded(template, context, budget)
     except (
+        LimitExceeded,
+        RecursionError,
         UndefinedError,
         SecurityError,
         TemplateError,
@@ -106,11 +195,28 @@ def render(template: Template, context: Mapping[str, Any], who: str = "") -> str
         kind = (
             "accès interdit dans le modèle"
             if isinstance(err, SecurityError)
+            else "limite dépassée dans le modèle"
+            if isinstance(err, LimitExceeded | RecursionError)
             else "erreur dans le modèle"
         )
+        detail = "appels récursifs sans fin" if isinstance(err, RecursionError) else err
         raise TemplateFailure(
-            f"{place} : {kind}{target} : {err}", "corrigez le modèle ; rien n'a été écrit"
+            f"{place} : {kind}{target} : {detail}", "corrigez le modèle ; rien n'a été écrit"
         ) from err
+    finally:
+        _BUDGET.reset(token)
+
+
+def _bounded(template: Template, context: Mapping[str, Any], budget: _Budget) -> str:
+    """`template.render(context)`, chunk by chunk, stopped as soon as a limit is passed."""
+    chunks: list[str] = []
+    size = 0
+    for chunk in template.generate(context):
+        size += len(chunk)
+        budget.check_size(size)
+        budget.check_time()
+        chunks.append(chunk)
+    return "".join(chunks)
 
 
 def _template_line(err: BaseException, template: Template) -> int | None:
