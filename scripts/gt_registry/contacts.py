@@ -24,8 +24,9 @@ from typing import Any
 from jinja2 import Template
 
 from . import i18n
-from .audience import is_invited, require_audience
-from .eligibility import Eligibility, Season
+from .audience import invited_people, is_invited, require_audience
+from .config import Config
+from .eligibility import Eligibility, Season, compute_eligibility
 from .errors import ConfigError, SelectionError, TemplateFailure
 from .files import atomic_write_bytes
 from .model import (
@@ -255,10 +256,7 @@ def meeting_audience(registry: Registry, meeting: Meeting) -> list[Person]:
 
     Réunion / Petit-déjeuner: the group's members; Lancement: every member of a group;
     Soirée: every group member plus everyone of a partner or Forum co-organiser."""
-    people = (
-        p for p in registry.people.values() if not p.opted_out and is_invited(registry, meeting, p)
-    )
-    return sorted(people, key=lambda p: p.sort_key)
+    return [p for p in invited_people(registry, meeting) if not p.opted_out]
 
 
 Step = tuple[str, Callable[[Person], bool]]
@@ -636,6 +634,12 @@ class Result:
     def summary(self, where: str = "") -> str:
         return summary(self.selection, self.written, self.unit, where)
 
+    def dry_run_lines(self, where: str = "") -> list[str]:
+        return [
+            f"Simulation (--dry-run) : {self.summary(where)}",
+            "Rien n'a été écrit : relancez sans --dry-run.",
+        ]
+
 
 def empty_message(selection: Selection, fmt: Format | None) -> SelectionError:
     reasons = (
@@ -684,3 +688,27 @@ def produce(
     unit = fmt.unit if fmt else "personnes"
     written = context["organisations_count"] if unit == "organisations" else len(selection.people)
     return Result(text.encode("utf-8"), selection, written, unit)
+
+
+def contact_list(
+    registry: Registry,
+    config: Config,
+    today: dt.date,
+    criteria: Criteria,
+    *,
+    format_name: str | None = None,
+    custom: Path | None = None,
+    sep: str | None = None,
+) -> Result:
+    """`gt contacts` minus the writing: a built-in format (CSV by default) or the `custom`
+    template, with the season's eligibility in force on `today`."""
+    return produce(
+        registry,
+        criteria,
+        fmt=None if custom else FORMATS[format_name or DEFAULT_FORMAT],
+        custom=custom,
+        template_folders=config.template_folders(CONTACTS_FOLDER),
+        eligibility=compute_eligibility(registry, config, today),
+        today=today,
+        sep=sep,
+    )

@@ -21,6 +21,7 @@ from . import journal
 from .backends import Backend, Snapshot
 from .config import Config
 from .eligibility import Eligibility, PersonStatus, Season, compute_eligibility
+from .errors import SourceError, WriteFailed
 from .model import Person, Problem, Registry, Rows, Value, column_letter
 from .parsing import normalise_header, text
 
@@ -28,6 +29,7 @@ COMMAND = "sync-eligibility"
 UPDATED_HEADER = "Mis à jour le"
 YES, NO = "oui", "non"
 NAMES_SHOWN = 10
+NOTHING_WRITTEN = "rien n'a été écrit"
 
 
 @dataclass(frozen=True)
@@ -333,11 +335,20 @@ def write_back(
     problems: Sequence[Problem],
     now: dt.datetime,
 ) -> bool:
-    """Write the plan in ONE `backend.write` call if anything changed; True when written."""
+    """Write the plan in ONE `backend.write` call if anything changed; True when written.
+
+    Every failure says, in its message, that the sheet is as it was."""
     if not plan.changed:
         return False
-    entry = journal_entry(plan, backend.identity(), problems, now)
-    backend.write(write_contents(plan, config, entry, registry.owned.get("journal")), snapshot)
+    try:
+        entry = journal_entry(plan, backend.identity(), problems, now)
+        backend.write(write_contents(plan, config, entry, registry.owned.get("journal")), snapshot)
+    except SourceError as err:
+        if NOTHING_WRITTEN in str(err):
+            raise
+        raise WriteFailed(
+            f"{err.message} ; {NOTHING_WRITTEN}", err.hint or "réessayez plus tard"
+        ) from err
     return True
 
 
@@ -397,3 +408,25 @@ def change_lines(plan: SyncPlan, config: Config, limit: int = 200) -> list[str]:
     head = [f"Changements qui seraient écrits ({plural(len(lines), 'ligne')}) :"]
     extra = [f"  … et {len(lines) - limit} autre(s)"] if len(lines) > limit else []
     return head + [f"  {line}" for line in lines[:limit]] + extra
+
+
+def outcome_lines(plan: SyncPlan, config: Config, *, dry_run: bool) -> list[str]:
+    """After the summary: the cells a dry run would change, or what the run wrote (if anything)."""
+    if dry_run:
+        return [
+            *change_lines(plan, config),
+            f"Simulation (--dry-run) : {NOTHING_WRITTEN}. Relancez sans --dry-run pour écrire.",
+        ]
+    if not plan.changed:
+        return [f"Rien n'a changé depuis la dernière synchronisation : {NOTHING_WRITTEN}."]
+    return [
+        f"Écrit : onglets « {config.tab('eligibility')} » et « {config.tab('summary')} » réécrits, une ligne ajoutée au « {config.tab('journal')} »."
+    ]
+
+
+def next_step(problems: Sequence[Problem], dry_run: bool) -> str:
+    if problems:
+        return "Prochaine étape : corrigez les cellules signalées dans le tableur, puis relancez « gt sync-eligibility »."
+    if dry_run:
+        return "Prochaine étape : relancez sans --dry-run pour écrire ces changements."
+    return "Prochaine étape : la liste des entrées FMC offertes est dans l'onglet « Éligibilité » ; prochaine synchronisation la semaine prochaine."

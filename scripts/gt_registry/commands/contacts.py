@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..contacts import CONTACTS_FOLDER, DEFAULT_FORMAT, FORMATS, Criteria, produce, write_output
-from ..eligibility import compute_eligibility
+from ..contacts import DEFAULT_FORMAT, FORMATS, Criteria, contact_list, write_output
 from .common import (
     GtCommand,
     dry_run_option,
@@ -114,28 +113,25 @@ def contacts(
         raise click.UsageError("--format et --template s'excluent : choisissez l'un ou l'autre")
     run = session(ctx)
     loaded = read_registry(run)
-    registry = loaded.result.registry
     echo_problems(loaded.result.problems)
-    fmt = None if template else FORMATS[format_name or DEFAULT_FORMAT]
-    result = produce(
-        registry,
+    result = contact_list(
+        loaded.result.registry,
+        run.config,
+        run.today,
         Criteria(groups, active, types, country, meeting),
-        fmt=fmt,
+        format_name=format_name,
         custom=template,
-        template_folders=run.config.template_folders(CONTACTS_FOLDER),
-        eligibility=compute_eligibility(registry, run.config, run.today),
-        today=run.today,
         sep=sep,
     )
+    where = str(out) if out else ""
     if dry_run:
-        click.echo(f"Simulation (--dry-run) : {result.summary(str(out) if out else '')}", err=True)
-        click.echo("Rien n'a été écrit : relancez sans --dry-run.", err=True)
-    elif out is None:
-        click.echo(result.data, nl=False)  # bytes: written as they are, no re-encoding
+        click.echo("\n".join(result.dry_run_lines(where)), err=True)
     else:
-        write_output(result.data, out, force=force)
-    if not dry_run:
-        click.secho(result.summary(str(out) if out else ""), fg="green", err=True)
+        if out is None:
+            click.echo(result.data, nl=False)  # bytes: written as they are, no re-encoding
+        else:
+            write_output(result.data, out, force=force)
+        click.secho(result.summary(where), fg="green", err=True)
     ctx.exit(exit_for(loaded.result.problems))  # 1: written, but problems were listed above
 
 

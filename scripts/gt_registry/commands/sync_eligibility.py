@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
 
 from ..eligibility import Season, parse_season
-from ..errors import ConfigError, SourceError, WriteFailed
+from ..errors import ConfigError
 from ..session import Session
-from ..sync import change_lines, plan_sync, summary_lines, write_back
+from ..sync import next_step, outcome_lines, plan_sync, summary_lines, write_back
 from .common import (
     GtCommand,
     announce,
@@ -23,7 +20,7 @@ from .common import (
     standalone,
 )
 
-NOTHING_WRITTEN = "rien n'a été écrit"
+WRITING = "Écriture des onglets « Éligibilité », « Bilan organisations » et « Journal »"
 
 
 @click.command("sync-eligibility", cls=GtCommand)
@@ -58,26 +55,13 @@ def sync_eligibility(ctx: click.Context, dry_run: bool, season: str | None) -> N
     plan = plan_sync(registry, run.config, run.today, chosen)
     for line in summary_lines(plan):
         click.echo(line)
-    if dry_run:
-        click.echo("\n".join(change_lines(plan, run.config)))
-        click.echo(
-            f"Simulation (--dry-run) : {NOTHING_WRITTEN}. Relancez sans --dry-run pour écrire."
-        )
-    elif not plan.changed:
-        click.echo(f"Rien n'a changé depuis la dernière synchronisation : {NOTHING_WRITTEN}.")
-    else:
-        with (
-            announce(
-                "Écriture des onglets « Éligibilité », « Bilan organisations » et « Journal »"
-            ),
-            _nothing_written(),
-        ):
+    if plan.changed and not dry_run:
+        with announce(WRITING):
             write_back(run.backend, plan, loaded.snapshot, registry, run.config, problems, run.now)
-        click.echo(
-            f"Écrit : onglets « {run.config.tab('eligibility')} » et « {run.config.tab('summary')} » réécrits, une ligne ajoutée au « {run.config.tab('journal')} »."
-        )
+    for line in outcome_lines(plan, run.config, dry_run=dry_run):
+        click.echo(line)
     echo_problems(problems)
-    click.echo(_next_step(problems, dry_run))
+    click.echo(next_step(problems, dry_run))
     ctx.exit(exit_for(problems))
 
 
@@ -88,27 +72,6 @@ def _season(run: Session, label: str | None) -> Season | None:
         return parse_season(label, run.config.season_first_month, run.config.season_last_month)
     except ConfigError as err:
         raise click.BadParameter(str(err), param_hint="--season") from err
-
-
-def _next_step(problems: list, dry_run: bool) -> str:
-    if problems:
-        return "Prochaine étape : corrigez les cellules signalées dans le tableur, puis relancez « gt sync-eligibility »."
-    if dry_run:
-        return "Prochaine étape : relancez sans --dry-run pour écrire ces changements."
-    return "Prochaine étape : la liste des entrées FMC offertes est dans l'onglet « Éligibilité » ; prochaine synchronisation la semaine prochaine."
-
-
-@contextmanager
-def _nothing_written() -> Iterator[None]:
-    """Every write failure says, in its message, that the sheet is as it was."""
-    try:
-        yield
-    except SourceError as err:
-        if NOTHING_WRITTEN in str(err):
-            raise
-        raise WriteFailed(
-            f"{err.message} ; {NOTHING_WRITTEN}", err.hint or "réessayez plus tard"
-        ) from err
 
 
 main = standalone(sync_eligibility)
