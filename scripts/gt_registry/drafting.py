@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from . import journal
 from .composer import (
@@ -129,9 +130,16 @@ class Drafted:
             if self.dry_run
         ]
 
+    def summary(self) -> list[Line]:
+        """What was drafted, who was not and why, and the next step."""
+        raise NotImplementedError
+
     @property
     def verb(self) -> str:
         return "seraient rédigé(s)" if self.dry_run else "rédigé(s)"
+
+
+D = TypeVar("D", bound=Drafted)
 
 
 EPILOG_NEXT = (
@@ -234,6 +242,24 @@ def _render(
         return compose_all(built, people, extra, tick)
 
 
+def _finish(
+    run: Session,
+    loaded: Loaded,
+    now: dt.datetime,
+    result: D,
+    composed: Callable[[D], None] | None,
+    command: str,
+    changes: str,
+    detail: dict[str, str],
+) -> D:
+    """Shown (`composed`) before anything is written, then written and recorded (not a dry run)."""
+    if composed is not None:
+        composed(result)
+    if result.drafts and not result.dry_run:
+        write_and_record(run, loaded, now, command, changes, detail, result)
+    return result
+
+
 # -- draft-invitations -------------------------------------------------------------------
 
 
@@ -269,17 +295,9 @@ def draft_invitations(
     result = Invitations(
         drafts, plan.audience.skipped + unsafe, plan.audience.opted_out, output, dry_run, plan
     )
-    if composed is not None:
-        composed(result)
-    if drafts and not dry_run:
-        detail = {
-            "reunion": meeting.id,
-            "sequence": str(plan.sequence),
-            "empreinte": plan.fingerprint,
-        }
-        changes = f"{len(drafts)} invitation(s) rédigée(s) pour {meeting.id}"
-        write_and_record(run, loaded, now, INVITATION_COMMAND, changes, detail, result)
-    return result
+    detail = {"reunion": meeting.id, "sequence": str(plan.sequence), "empreinte": plan.fingerprint}
+    changes = f"{len(drafts)} invitation(s) rédigée(s) pour {meeting.id}"
+    return _finish(run, loaded, now, result, composed, INVITATION_COMMAND, changes, detail)
 
 
 # -- draft-emails ------------------------------------------------------------------------
@@ -330,10 +348,6 @@ def draft_emails(
     result = Mailing(
         drafts, audience.skipped + unsafe, audience.opted_out, output, dry_run, template, season
     )
-    if composed is not None:
-        composed(result)
-    if drafts and not dry_run:
-        detail = {"modele": template, "groupe": group or "", "saison": season.label}
-        changes = f"{len(drafts)} brouillon(s) « {template} »"
-        write_and_record(run, loaded, now, MAILING_COMMAND, changes, detail, result)
-    return result
+    detail = {"modele": template, "groupe": group or "", "saison": season.label}
+    changes = f"{len(drafts)} brouillon(s) « {template} »"
+    return _finish(run, loaded, now, result, composed, MAILING_COMMAND, changes, detail)

@@ -20,7 +20,7 @@ from ..model import Problem
 from ..session import Loaded, Session, Settings
 
 if TYPE_CHECKING:  # the drafting core (Jinja, mail) is imported by the commands that draft
-    from ..drafting import Line
+    from ..drafting import Drafted, Line
 
 F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -250,3 +250,17 @@ def echo_lines(lines: Iterable[Line]) -> None:
     for line in lines:
         text = click.style(line.text, fg=TONES[line.tone]) if line.tone else line.text
         click.echo(text, err=True)
+
+
+def echo_warnings(drafted: Drafted) -> None:
+    """Who got no draft, shown before anything is written."""
+    echo_lines(drafted.warnings())
+
+
+def echo_drafted(ctx: click.Context, drafted: Drafted) -> None:
+    """A dry run's drafts on stdout, the summary on stderr; exit 1 when anyone was skipped."""
+    for line in drafted.listing():
+        click.echo(line)
+    echo_lines(drafted.summary())
+    if drafted.skipped:
+        ctx.exit(EXIT_PROBLEMS)

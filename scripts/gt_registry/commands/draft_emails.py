@@ -8,11 +8,11 @@ import click
 
 from .. import drafting
 from ..composer import MEETING_KINDS
-from ..errors import EXIT_PROBLEMS
 from .common import (
     GtCommand,
     dry_run_option,
-    echo_lines,
+    echo_drafted,
+    echo_warnings,
     progress,
     read_registry,
     registry_options,
@@ -85,7 +85,7 @@ def draft_emails(
             param_hint="TEMPLATE",
         )
     run = session(ctx)
-    drafted = drafting.draft_emails(
+    result = drafting.draft_emails(
         run,
         read_registry(run),
         template,
@@ -97,10 +97,6 @@ def draft_emails(
         dry_run=dry_run,
         force=force,
         progress=progress,
-        composed=lambda result: echo_lines(result.warnings()),
+        composed=echo_warnings,
     )
-    for line in drafted.listing():  # a dry run's drafts, on stdout
-        click.echo(line)
-    echo_lines(drafted.summary())
-    if drafted.skipped:
-        ctx.exit(EXIT_PROBLEMS)
+    echo_drafted(ctx, result)

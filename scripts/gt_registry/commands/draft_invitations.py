@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from .. import drafting
-from ..errors import EXIT_PROBLEMS
 from .common import (
     GtCommand,
     dry_run_option,
-    echo_lines,
+    echo_drafted,
+    echo_warnings,
     progress,
     read_registry,
     registry_options,
@@ -71,7 +71,7 @@ def draft_invitations(
       gt draft-invitations R-2020-AI-4 --only-new
     """
     run = session(ctx)
-    drafted = drafting.draft_invitations(
+    result = drafting.draft_invitations(
         run,
         read_registry(run),
         meeting_id,
@@ -81,13 +81,9 @@ def draft_invitations(
         dry_run=dry_run,
         force=force,
         progress=progress,
-        composed=lambda result: echo_lines(result.warnings()),
+        composed=echo_warnings,
     )
-    for line in drafted.listing():  # a dry run's drafts, on stdout
-        click.echo(line)
-    echo_lines(drafted.summary())
-    if drafted.skipped:
-        ctx.exit(EXIT_PROBLEMS)
+    echo_drafted(ctx, result)
 
 
 main = standalone(draft_invitations)
