@@ -124,7 +124,7 @@ def test_a_latin1_file_asks_for_utf8(run_gt: Callable[..., Result], tmp_path: Pa
 def test_an_invalid_sender_is_a_configuration_error(tmp_path: Path, toml: str) -> None:
     path = tmp_path / "gt.toml"
     path.write_text(toml, encoding="utf-8")
-    with pytest.raises(ConfigError, match="« mail.sender_email » : adresse invalide"):
+    with pytest.raises(ConfigError, match=r"« mail\.sender_email » : adresse invalide"):
         load_config(path, environ={})
 
 
