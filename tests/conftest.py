@@ -57,9 +57,11 @@ def config() -> Config:
 
 @pytest.fixture
 def demo_xlsx(tmp_path: Path, config: Config) -> Path:
-    """A fresh demo workbook (the same as `gt init --demo`)."""
+    """A fresh demo workbook of the 2019-2020 season, on `DEMO_TODAY` (the same as
+    `gt init --demo-season 2019-2020`): the tests' dates do not move with the clock."""
     path = tmp_path / "registre.xlsx"
-    WorkbookBackend(path, config).initialise(layout(config), demo_rows(config), force=True)
+    rows = demo_rows(config, DEMO_TODAY.year - 1, DEMO_TODAY)
+    WorkbookBackend(path, config).initialise(layout(config), rows, force=True)
     return path
 
 

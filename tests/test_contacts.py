@@ -47,7 +47,7 @@ TODAY = dt.date(2020, 6, 15)
 
 
 def _rows(config: Config, key: str) -> list[dict[str, Any]]:
-    rows = demo_rows(config)[config.tab(key)]
+    rows = demo_rows(config, 2019)[config.tab(key)]  # the 2019-2020 demo, as `demo_xlsx`
     header = [str(h) for h in rows[0]]
     keys = [f.key for f in config.staff_tabs[key].fields]
     by_header = dict(zip([f.header for f in config.staff_tabs[key].fields], keys, strict=True))

@@ -30,7 +30,7 @@ def test_init_demo_then_check_on_google(
 ) -> None:
     fake_sheets.add_spreadsheet(KEY, {"Feuille 1": []})
     gt = google(run_gt, service_account_file)
-    result = gt("init", "--demo")
+    result = gt("init", "--demo-season", "2019-2020")  # the season of the --as-of below
     assert result.exit_code == 0, result.output
     assert "onglet créé : Personnes" in result.output
     # Structure in one batchUpdate, headers + demo in one values write, then the Journal row.

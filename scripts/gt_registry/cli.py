@@ -55,7 +55,7 @@ def gt() -> None:
     Exemples :
       gt init --demo                      créer un registre de démonstration
       gt check                            lister les problèmes de saisie
-      gt --as-of 2020-06-15 sync-eligibility --dry-run
+      gt sync-eligibility --dry-run       calculer l'éligibilité sans rien écrire
       gt --sheet https://docs.google.com/spreadsheets/d/CLE/edit check
     """
 

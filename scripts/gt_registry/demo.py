@@ -1,16 +1,24 @@
-"""Fictional demo data: a whole 2019-2020 season, deterministic (the same every time).
+"""Fictional demo data: a whole season, deterministic (the same every time for a season).
 
 About 40 organisations of the six types, 120 people, the four groups of the terms of
-reference, a launch, three meetings per group, a summer evening, and attendance.
+reference, a launch, three meetings per group, a summer evening, AI's September meeting, and
+attendance at the meetings already held. By default the season in force today (`demo_plan`);
+the 2019-2020 season is the model, and `demo_rows(config, 2019)` its rows as they always were.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import re
+from dataclasses import dataclass
 from typing import Any
 
+import click
+
+from . import clock
 from .config import Config
+from .eligibility import season_for
 from .model import ORGANISATION_TYPES, Rows
 
 GROUPS = [
@@ -233,7 +241,8 @@ def _organisations(rng: random.Random) -> list[dict[str, Any]]:
     return orgs
 
 
-def _people(rng: random.Random, orgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _people(rng: random.Random, orgs: list[dict[str, Any]], year: int) -> list[dict[str, Any]]:
+    """The people; charters signed in the autumn of `year`, before the demo's first season."""
     people = []
     used: set[str] = set()
     for n in range(1, 121):
@@ -259,7 +268,7 @@ def _people(rng: random.Random, orgs: list[dict[str, Any]]) -> list[dict[str, An
                 ),
                 "opted_out": "oui" if rng.random() < 0.04 else "",
                 "charter_signed": (
-                    dt.date(2019, 10, 1) + dt.timedelta(days=rng.randint(0, 60))
+                    dt.date(year, 10, 1) + dt.timedelta(days=rng.randint(0, 60))
                 ).strftime("%d/%m/%Y")
                 if rng.random() < 0.7
                 else "",
@@ -272,45 +281,76 @@ def _people(rng: random.Random, orgs: list[dict[str, Any]]) -> list[dict[str, An
     return people
 
 
-def _meetings(rng: random.Random, orgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    hosts = [o for o in orgs if o["has_room"] == "oui"] or orgs
-    meetings = [
+MODEL_YEAR = 2019
+"""The model season is 2019-2020 (the season of the terms of reference): every other demo
+season is that one moved by whole years (`shifted`), with the same hosts and attendance."""
+
+# The model calendar, 2019-2020. Each date keeps its weekday and its week of the month in
+# every season: the launch is always the third Tuesday of November.
+LAUNCH = dt.date(2019, 11, 19)
+GROUP_DATES = {
+    "AI": [dt.date(2020, 1, 14), dt.date(2020, 3, 10), dt.date(2020, 5, 12)],
+    "MEI": [dt.date(2020, 1, 21), dt.date(2020, 3, 17), dt.date(2020, 5, 19)],
+    "FI": [dt.date(2020, 1, 28), dt.date(2020, 3, 3), dt.date(2020, 5, 26)],
+    "PDMI": [dt.date(2020, 2, 6), dt.date(2020, 4, 2), dt.date(2020, 6, 4)],
+}
+EVENING = dt.date(2020, 6, 25)  # the summer programme evening (Soirée)
+RENTREE = dt.date(2020, 9, 8)  # AI's fourth meeting, after the summer, before the next season
+
+
+def shifted(day: dt.date, years: int) -> dt.date:
+    """`day` moved by whole `years` onto the same weekday of the same week of its month (the
+    third Tuesday of November stays a third Tuesday of November): meetings stay on weekdays,
+    in their order. Model dates are all in a month's first 28 days."""
+    week = (day.day - 1) // 7
+    first = dt.date(day.year + years, day.month, 1)
+    return first + dt.timedelta(days=(day.weekday() - first.weekday()) % 7 + 7 * week)
+
+
+def reference_day(season_start_year: int) -> dt.date:
+    """The "today" of a named demo season (`--demo-season`, without `--as-of`): 15 June of its
+    last year — every group meeting held, the summer evening and AI's fourth meeting ahead."""
+    return dt.date(season_start_year + 1, 6, 15)
+
+
+def _calendar(year: int) -> list[dict[str, Any]]:
+    """The meetings of the demo season that starts in November `year`, by kind, without their
+    host; each ID carries the year of the meeting's own date (`R-2020-AI-4`)."""
+    years = year - MODEL_YEAR
+    launch = shifted(LAUNCH, years)
+    meetings: list[dict[str, Any]] = [
         {
-            "id": "R-2019-LANC",
+            "id": f"R-{launch.year}-LANC",
             "type": "Lancement",
             "group": "",
-            "date": "19/11/2019",
+            "day": launch,
             "start": "9h30",
             "end": "12h30",
-            "theme": "Bilan du Forum Mondial 2019 et ligne éditoriale du prochain Forum",
+            "theme": f"Bilan du Forum Mondial {launch.year} et ligne éditoriale du prochain Forum",
         }
     ]
-    dates = {
-        "AI": ["14/01/2020", "10/03/2020", "12/05/2020"],
-        "MEI": ["21/01/2020", "17/03/2020", "19/05/2020"],
-        "FI": ["28/01/2020", "03/03/2020", "26/05/2020"],
-        "PDMI": ["06/02/2020", "02/04/2020", "04/06/2020"],
-    }
-    for code, days in dates.items():
-        for i, day in enumerate(days, start=1):
+    for code, model_days in GROUP_DATES.items():
+        for i, model_day in enumerate(model_days, start=1):
+            day = shifted(model_day, years)
             kind = "Petit-déjeuner" if code == "PDMI" else "Réunion"
             meetings.append(
                 {
-                    "id": f"R-2020-{code}-{i}",
+                    "id": f"R-{day.year}-{code}-{i}",
                     "type": kind,
                     "group": code,
-                    "date": day,
+                    "day": day,
                     "start": "8h30" if kind == "Petit-déjeuner" else "9h30",
                     "end": "10h30" if kind == "Petit-déjeuner" else "11h30",
                     "theme": f"Séance {i} du {code}",
                 }
             )
+    evening, rentree = shifted(EVENING, years), shifted(RENTREE, years)
     meetings.append(
         {
-            "id": "R-2020-SOIREE",
+            "id": f"R-{evening.year}-SOIREE",
             "type": "Soirée",
             "group": "",
-            "date": "25/06/2020",
+            "day": evening,
             "start": "18h30",
             "end": "21h30",
             "theme": "Présentation du programme du Forum Mondial Convergences",
@@ -318,16 +358,24 @@ def _meetings(rng: random.Random, orgs: list[dict[str, Any]]) -> list[dict[str, 
     )
     meetings.append(
         {
-            "id": "R-2020-AI-4",
+            "id": f"R-{rentree.year}-AI-4",
             "type": "Réunion",
             "group": "AI",
-            "date": "08/09/2020",
+            "day": rentree,
             "start": "9h30",
             "end": "11h30",
             "theme": "Préparation des sessions du Forum",
             "video": "https://meet.example.org/gt-ai",
         }
     )
+    for m in meetings:
+        m["date"] = m["day"].strftime("%d/%m/%Y")
+    return meetings
+
+
+def _meetings(rng: random.Random, orgs: list[dict[str, Any]], year: int) -> list[dict[str, Any]]:
+    hosts = [o for o in orgs if o["has_room"] == "oui"] or orgs
+    meetings = _calendar(year)
     for m in meetings:
         host = rng.choice(hosts)
         m["place"] = f"Salle {host['name']}"
@@ -338,22 +386,24 @@ def _meetings(rng: random.Random, orgs: list[dict[str, Any]]) -> list[dict[str, 
 
 
 def _attendance(
-    rng: random.Random, people: list[dict[str, Any]], meetings: list[dict[str, Any]]
+    rng: random.Random,
+    people: list[dict[str, Any]],
+    meetings: list[dict[str, Any]],
+    today: dt.date,
 ) -> list[dict[str, Any]]:
+    """Who came, for the meetings held on or before `today`. Every meeting draws its share of
+    the random stream, held or not: a meeting's attendance does not depend on `today`."""
     rows = []
-    last_day = dt.date(2020, 6, 15)  # the demo's "today": the Soirée and AI-4 are still ahead
     for m in meetings:
-        day, month, year = (int(x) for x in m["date"].split("/"))
-        if dt.date(year, month, day) > last_day:
-            continue  # not yet held
         if m["type"] in ("Lancement", "Soirée"):
             audience = [p for p in people if p["groups"]]
         else:
             audience = [p for p in people if m["group"] in p["groups"]]
+        drawn = []
         for p in audience:
             roll = rng.random()
             if roll < 0.45:
-                rows.append(
+                drawn.append(
                     {
                         "meeting": m["id"],
                         "person": p["id"],
@@ -362,7 +412,7 @@ def _attendance(
                     }
                 )
             elif roll < 0.55:
-                rows.append(
+                drawn.append(
                     {
                         "meeting": m["id"],
                         "person": p["id"],
@@ -370,16 +420,77 @@ def _attendance(
                         "comment": "Empêché·e",
                     }
                 )
+        if m["day"] <= today:
+            rows += drawn
     return rows
 
 
-def demo_rows(config: Config) -> dict[str, Rows]:
-    """The demo registry as rows per tab name (header row first), headers from `config`."""
+@dataclass(frozen=True)
+class DemoPlan:
+    """Which demo seasons the registry holds, and its "today"."""
+
+    years: tuple[int, ...]  # start years of the seasons held: one, or two around the summer
+    today: dt.date  # meetings on or before it are held (with attendance), the others to come
+
+    def meetings(self) -> list[dict[str, Any]]:
+        return [m for year in self.years for m in _calendar(year)]
+
+    def next_meeting(self) -> dict[str, Any]:
+        """The first meeting after `today` (there always is one)."""
+        return min((m for m in self.meetings() if m["day"] > self.today), key=lambda m: m["day"])
+
+
+def demo_plan(
+    config: Config, season_start_year: int | None = None, today: dt.date | None = None
+) -> DemoPlan:
+    """The demo season for `today` (default: the clock's today, or for a named season its
+    `reference_day`): the season in force on `today` (`eligibility.season_for`), or the one
+    named by `season_start_year`. There is always a held meeting and one to come:
+
+    - when every meeting of the season is past (from AI's September meeting to the end of
+      October: between seasons, the season in force is the one that ended), the next season's
+      meetings are scheduled too (no attendance yet);
+    - when none is held yet (November, before the launch), the previous season is there too,
+      held whole — and `sync-eligibility` counts nothing in the new season until the launch.
+    """
+    if today is None:
+        today = (
+            reference_day(season_start_year)
+            if season_start_year is not None
+            else clock.today(config.timezone)
+        )
+    if season_start_year is None:
+        season = season_for(today, config.season_first_month, config.season_last_month)
+        season_start_year = season.start.year
+    days = [m["day"] for m in _calendar(season_start_year)]
+    if min(days) > today:
+        return DemoPlan((season_start_year - 1, season_start_year), today)
+    if max(days) <= today:
+        return DemoPlan((season_start_year, season_start_year + 1), today)
+    return DemoPlan((season_start_year,), today)
+
+
+def demo_rows(
+    config: Config, season_start_year: int | None = None, today: dt.date | None = None
+) -> dict[str, Rows]:
+    """The demo registry as rows per tab name (header row first), headers from `config`.
+
+    `season_start_year` and `today` as in `demo_plan`. `demo_rows(config, 2019)` is the
+    2019-2020 season on 15 June 2020, the same rows as ever (tests and screenshots rely on it).
+    Organisations and people are the same in every season; each season has the same hosts and
+    attendance, moved onto its own dates."""
+    plan = demo_plan(config, season_start_year, today)
     rng = random.Random(2019)
     orgs = _organisations(rng)
-    people = _people(rng, orgs)
-    meetings = _meetings(rng, orgs)
-    attendance = _attendance(rng, people, meetings)
+    people = _people(rng, orgs, plan.years[0])
+    after_people = rng.getstate()
+    meetings: list[dict[str, Any]] = []
+    attendance: list[dict[str, Any]] = []
+    for year in plan.years:
+        rng.setstate(after_people)
+        season = _meetings(rng, orgs, year)
+        meetings += season
+        attendance += _attendance(rng, people, season, plan.today)
     groups = [
         dict(
             zip(
@@ -412,3 +523,42 @@ def demo_rows(config: Config) -> dict[str, Rows]:
             [r.get(f.key, "") for f in spec.fields] for r in records[key]
         ]
     return out
+
+
+def next_step(config: Config, plan: DemoPlan) -> str:
+    """What `gt init --demo` suggests next: the sync, then the invitations to the next
+    meeting; with `--as-of` when the demo's "today" is not the clock's."""
+    from .i18n import day_text  # Babel: only when a demo was written
+
+    as_of = "" if plan.today == clock.today(config.timezone) else f"--as-of {plan.today} "
+    meeting = plan.next_meeting()
+    group = dict((g[0], g[1]) for g in GROUPS).get(meeting["group"], meeting["type"])
+    return (
+        f"« gt {as_of}sync-eligibility », puis « gt {as_of}draft-invitations {meeting['id']} » "
+        f"(prochaine réunion : {group}, le {day_text(meeting['day'], 'fr')})"
+    )
+
+
+class DemoSeasonType(click.ParamType):
+    """`--demo-season 2019-2020`: two consecutive years; the start year."""
+
+    name = "AAAA-AAAA"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        match = re.fullmatch(r"\s*(\d{4})\s*-\s*(\d{4})\s*", str(value))
+        if not match:
+            self.fail(
+                f"saison « {value} » illisible : attendu deux années consécutives (exemple : 2019-2020)",
+                param,
+                ctx,
+            )
+        start, end = int(match.group(1)), int(match.group(2))
+        if end != start + 1:
+            self.fail(
+                f"saison « {value} » : les deux années doivent se suivre (essayez {start}-{start + 1})",
+                param,
+                ctx,
+            )
+        return start

@@ -7,7 +7,7 @@ import click
 from .. import journal
 from ..backends import InitReport, TabLayout
 from ..config import Config
-from ..demo import demo_rows
+from ..demo import DemoSeasonType, demo_plan, demo_rows, next_step
 from ..model import MEETING_TYPES, ORGANISATION_TYPES
 from ..session import Session
 from .common import GtCommand, dry_run_option, registry_options, session
@@ -51,7 +51,12 @@ def layout(config: Config, group_codes: tuple[str, ...] = ()) -> list[TabLayout]
 @click.option(
     "--demo",
     is_flag=True,
-    help="Remplir avec des données fictives : une saison 2019-2020 complète.",
+    help="Remplir avec des données fictives : la saison en cours (réunions passées avec présences, réunions à venir).",
+)
+@click.option(
+    "--demo-season",
+    type=DemoSeasonType(),
+    help="Avec --demo implicite : une saison nommée (2019-2020), arrêtée au 15 juin (ou à --as-of), identique à chaque fois.",
 )
 @click.option(
     "--force",
@@ -60,7 +65,9 @@ def layout(config: Config, group_codes: tuple[str, ...] = ()) -> list[TabLayout]
 )
 @dry_run_option
 @click.pass_context
-def init(ctx: click.Context, demo: bool, force: bool, dry_run: bool) -> None:
+def init(
+    ctx: click.Context, demo: bool, demo_season: int | None, force: bool, dry_run: bool
+) -> None:
     """Créer le registre : onglets, en-têtes, listes déroulantes.
 
     Pour un fichier .xlsx : un classeur neuf (ligne d'en-têtes figée, listes déroulantes
@@ -76,7 +83,10 @@ def init(ctx: click.Context, demo: bool, force: bool, dry_run: bool) -> None:
     """
     run = session(ctx)
     config = run.config
-    data = demo_rows(config) if demo else None
+    demo = demo or demo_season is not None
+    today = run.today if demo_season is None else run.settings.as_of  # named: its 15 June
+    plan = demo_plan(config, demo_season, today)
+    data = demo_rows(config, demo_season, today) if demo else None
     codes = tuple(str(r[0]) for r in data[config.tab("groups")][1:]) if data else ()
     report = run.backend.initialise(layout(config, codes), data, force, dry_run=dry_run)
     where = run.backend.description
@@ -94,8 +104,7 @@ def init(ctx: click.Context, demo: bool, force: bool, dry_run: bool) -> None:
     _echo_report(report)
     _record(run, report)
     click.secho(f"Registre prêt : {where}.", fg="green")
-    hint = "gt --as-of 2020-06-15 sync-eligibility" if demo else "gt check"
-    click.echo(f"Étape suivante : « {hint} ».")
+    click.echo(f"Étape suivante : {next_step(config, plan) if demo else '« gt check »'}.")
 
 
 def _record(run: Session, report: InitReport) -> None:
