@@ -10,8 +10,21 @@ sheet keeps someone without an e-mail; a draft cannot).
 
 from __future__ import annotations
 
-from .errors import SelectionError
+from .errors import SelectionError, SourceError
 from .model import EVENING, GROUP_MEETING_TYPES, LAUNCH, Meeting, Person, Registry
+
+
+def require_opt_out_column(registry: Registry) -> None:
+    """Opt-out is a safety column: without it nobody may be contacted or exported."""
+    if not registry.opt_out_column:
+        raise SourceError(
+            "Personnes : pas de colonne de désinscription (Désinscription, Désinscrit·e, "
+            "Ne pas contacter…) : impossible de savoir qui ne veut plus être contacté, "
+            "rien n'a été rédigé ni exporté",
+            "ajoutez la colonne « Désinscription » (oui = ne plus contacter) ; si ce registre "
+            "n'en a vraiment pas, mettez no_opt_out_column = true dans la section [rules] "
+            "de la configuration",
+        )
 
 
 def require_audience(meeting: Meeting) -> None:

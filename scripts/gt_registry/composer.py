@@ -20,7 +20,7 @@ from typing import Any
 from jinja2 import Template
 
 from . import ics
-from .config import Config
+from .config import Config, Limits
 from .contexts import (
     Extra,
     calendar_summary,
@@ -123,9 +123,11 @@ class Composer:
         templates: TemplateSet,
         shared: Callable[[str], dict[str, Any]],
         factory: Callable[[str], DraftFactory],
+        limits: Limits,
     ) -> None:
         self.registry = registry
         self.templates = templates
+        self.limits = limits
         self._make_shared = shared
         self._make_factory = factory
         self._shared: dict[str, dict[str, Any]] = {}
@@ -152,9 +154,11 @@ class Composer:
             **(extra(person, language) if extra else {}),
         }
         template = self.templates.text[language]
-        subject, text = split_subject(render(template, context, who), template, who)
+        subject, text = split_subject(render(template, context, who, self.limits), template, who)
         html_template = self.templates.html.get(language)
-        html = render(html_template, context, who) if html_template is not None else None
+        html = (
+            render(html_template, context, who, self.limits) if html_template is not None else None
+        )
         try:
             data = self.factory(language).draft(
                 Mailbox(person.full_name, person.email), subject, text, html
@@ -282,7 +286,7 @@ def invitation_composer(
         )
         return DraftFactory(envelope, [part])
 
-    return Composer(registry, templates, shared, factory)
+    return Composer(registry, templates, shared, factory, config.message_limits)
 
 
 def mailing_composer(
@@ -307,4 +311,4 @@ def mailing_composer(
             "season": season_span(season, language),
         }
 
-    return Composer(registry, templates, shared, lambda _language: factory)
+    return Composer(registry, templates, shared, lambda _language: factory, config.message_limits)

@@ -180,6 +180,14 @@ class OwnedTabSpec:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What one template rendering may cost: seconds of work and characters of output."""
+
+    seconds: float
+    chars: int
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything configurable, validated once. Build it with `load_config`: the defaults
     live in one place, `_defaults()` (and, commented, in the packaged gt.toml)."""
@@ -200,6 +208,8 @@ class Config:
     templates_dir: Path | None
     drafts_dir: Path
     no_opt_out_column: bool
+    message_limits: Limits
+    file_limits: Limits
     credentials: Path | None = None
 
     @property
@@ -236,6 +246,12 @@ def _defaults() -> dict[str, Any]:
             "default_language": "fr",
         },
         "paths": {"templates": "", "drafts": "brouillons"},
+        "limits": {
+            "message_seconds": 10,
+            "message_chars": 5_000_000,
+            "file_seconds": 120,
+            "file_chars": 500_000_000,
+        },
         "tabs": {
             key: {
                 "name": name,
@@ -384,7 +400,20 @@ def _build(raw: dict[str, Any], where: str, source_file: Path | None) -> Config:
         no_opt_out_column=_expect(
             rules["no_opt_out_column"], bool, where, "rules.no_opt_out_column", "true ou false"
         ),
+        message_limits=_limits(raw["limits"], "message", where),
+        file_limits=_limits(raw["limits"], "file", where),
     )
+
+
+def _limits(raw: Mapping[str, Any], kind: str, where: str) -> Limits:
+    values = []
+    for unit in ("seconds", "chars"):
+        key = f"limits.{kind}_{unit}"
+        value = _expect(raw[f"{kind}_{unit}"], int, where, key, "un entier positif")
+        if value <= 0:
+            raise ConfigError(f"{where} : « {key} » doit être un entier positif, pas {value}")
+        values.append(value)
+    return Limits(seconds=float(values[0]), chars=values[1])
 
 
 def load_config(

@@ -24,8 +24,8 @@ from typing import Any
 from jinja2 import Template
 
 from . import i18n
-from .audience import invited_people, is_invited, require_audience
-from .config import Config
+from .audience import invited_people, is_invited, require_audience, require_opt_out_column
+from .config import Config, Limits
 from .eligibility import Eligibility, Season, compute_eligibility
 from .errors import ConfigError, SelectionError, TemplateFailure
 from .files import atomic_write_bytes
@@ -39,7 +39,14 @@ from .model import (
     Registry,
 )
 from .parsing import closest, did_you_mean, fold
-from .rendering import Folders, load_template, render, template_filter
+from .rendering import (
+    FILE_LIMITS,
+    Folders,
+    LimitExceeded,
+    load_template,
+    render,
+    template_filter,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Formats
@@ -564,18 +571,22 @@ def load(folders: Folders, fmt: Format | None, custom: Path | None) -> Template:
     return load_template(folders, fmt.template)
 
 
-def render_list(template: Template, context: dict[str, Any], who: str) -> str:
-    """Render; on a template error, name the first person whose row fails (if one does)."""
+def render_list(template: Template, context: dict[str, Any], who: str, limits: Limits) -> str:
+    """Render; on a template error, name the first person whose row fails (if one does).
+    A limit passed is the template's, not a person's: no search then."""
     try:
-        return render(template, context, who)
-    except TemplateFailure:
-        culprit = _first_failing(template, context)
+        return render(template, context, who, limits)
+    except TemplateFailure as err:
+        if isinstance(err.__cause__, LimitExceeded | RecursionError):
+            raise
+        culprit = _first_failing(template, context, limits)
         if culprit is None:
             raise
         render(
             template,
             context | {"people": context["people"][: culprit + 1]},
             _who(context["people"][culprit]),
+            limits,
         )
         raise
 
@@ -584,13 +595,13 @@ def _who(person: Contact) -> str:
     return f"{person.full_name}, {person.id}"
 
 
-def _first_failing(template: Template, context: dict[str, Any]) -> int | None:
+def _first_failing(template: Template, context: dict[str, Any], limits: Limits) -> int | None:
     """Bisect the people list for the shortest prefix that fails to render."""
 
     def fails(count: int) -> bool:
         try:
-            template.render(context | {"people": context["people"][:count]})
-        except Exception:
+            render(template, context | {"people": context["people"][:count]}, "", limits)
+        except TemplateFailure:
             return True
         return False
 
@@ -661,8 +672,10 @@ def produce(
     eligibility: Eligibility | None,
     today: dt.date,
     sep: str | None = None,
+    limits: Limits = FILE_LIMITS,
 ) -> Result:
     """Select, build the context, render: the whole `gt contacts` minus the writing."""
+    require_opt_out_column(registry)
     criteria = resolve(registry, criteria)
     if fmt is not None and fmt.active_only:
         criteria = replace(criteria, active=True)
@@ -684,7 +697,7 @@ def produce(
         sep=sep if sep is not None else (fmt.sep if fmt else ";"),
         season=season,
     )
-    text = render_list(template, context, describe(registry, criteria))
+    text = render_list(template, context, describe(registry, criteria), limits)
     unit = fmt.unit if fmt else "personnes"
     written = context["organisations_count"] if unit == "organisations" else len(selection.people)
     return Result(text.encode("utf-8"), selection, written, unit)
@@ -711,4 +724,5 @@ def contact_list(
         eligibility=compute_eligibility(registry, config, today),
         today=today,
         sep=sep,
+        limits=config.file_limits,
     )

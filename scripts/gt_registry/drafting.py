@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from . import journal
+from .audience import require_opt_out_column
 from .composer import (
     Composer,
     Draft,
@@ -280,6 +281,7 @@ def draft_invitations(
 
     `composed` is given the drafts once all are rendered, before anything is written."""
     config, registry = run.config, loaded.result.registry
+    require_opt_out_column(registry)
     meeting = find_meeting(registry, meeting_id)
     entries = journal.read_entries(registry.owned.get("journal"))
     plan = plan_invitations(registry, meeting, entries, run.today, only_new=only_new, force=force)
@@ -322,6 +324,7 @@ def draft_emails(
 
     `composed` is given the drafts once all are rendered, before anything is written."""
     config, registry = run.config, loaded.result.registry
+    require_opt_out_column(registry)
     group = find_group(registry, group_code) if group_code else None
     eligibility = compute_eligibility(registry, config, run.today)
     season = eligibility.season

@@ -32,17 +32,10 @@ from jinja2 import (
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
+from .config import Limits
 from .errors import TemplateFailure
 
 FILTERS: dict[str, Callable[..., Any]] = {}
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one rendering may cost: seconds of work and characters of output."""
-
-    seconds: float
-    chars: int
 
 
 MESSAGE_LIMITS = Limits(seconds=10.0, chars=5_000_000)  # one e-mail: generous
