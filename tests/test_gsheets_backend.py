@@ -329,6 +329,22 @@ def test_first_write_fills_existing_owned_tabs_in_the_same_batch_update(
     assert fake_sheets.protected_ranges(KEY, "journal") == []  # only new tabs: `gt init` does it
 
 
+def test_a_write_knows_only_its_snapshot(fake_sheets: FakeSheets, config: Config) -> None:
+    """No state on the backend between read and write: a fresh backend writing with another
+    one's snapshot sends exactly the same single request (sheet IDs and grids travel in it)."""
+    fake_sheets.add_spreadsheet(KEY, {**STAFF, "journal": [["Date"]]}, grid=(5, 3))
+    previous = GoogleSheetsBackend(KEY, config).read()
+    assert previous.sheet_ids is not None and previous.grid["journal"] == (5, 3)
+    start = len(fake_sheets.kinds())
+
+    GoogleSheetsBackend(KEY, config).write({**OWNED, "Journal": [["Date"]] * 10}, previous)
+
+    assert fake_sheets.kinds()[start:] == ["batchUpdate"]
+    requests_ = fake_sheets.last("batchUpdate").body["requests"]
+    assert [r["appendDimension"]["length"] for r in requests_ if "appendDimension" in r] == [205]
+    assert fake_sheets.tab(KEY, "journal") == [["Date"]] * 10
+
+
 def test_first_write_grows_new_tabs_for_long_contents(
     fake_sheets: FakeSheets, backend: GoogleSheetsBackend
 ) -> None:

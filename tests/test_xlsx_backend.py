@@ -241,6 +241,20 @@ def test_init_adds_missing_tabs_and_headers_without_touching_data(
     assert book["Personnes"]["A2"].value == "P-1" and book["Personnes"]["F1"].value == "Téléphone"
 
 
+def test_init_adds_headers_after_the_last_one_even_past_a_blank_header(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
+    tabs = small_registry()
+    people = tabs["Personnes"][0]
+    people[1] = None  # staff blanked "Prénom": it is added again, after the last header
+    path = make_workbook(tabs)
+    result = run_gt("--sheet", path, "init")
+    assert result.exit_code == 0, result.output
+    header = [c.value for c in openpyxl.load_workbook(path)["Personnes"][1]]
+    assert header[: len(people)] == people
+    assert header[len(people)] == "Prénom"
+
+
 def test_demo_fills_the_whole_season(demo_xlsx: Path, config: Config) -> None:
     result = load_registry(WorkbookBackend(demo_xlsx, config).read(), config, dt.date(2020, 6, 15))
     reg = result.registry

@@ -5,7 +5,11 @@
 - `write(contents, previous)` replaces the *whole* contents of tool-owned tabs, and nothing
   else, in one go (one HTTP request for Google Sheets); `previous` is the snapshot read
   earlier, so leftover rows of a longer previous content are cleared.
-- `initialise(layout, data, force, dry_run)` creates missing tabs/headers (`gt init`).
+- `initialise(layout, data, force, dry_run)` creates missing tabs/headers (`gt init`): it
+  reads what it needs, lets `initplan.plan_init` decide, and applies that plan.
+
+A backend keeps no state between `read()` and `write()`: whatever a write needs to know about
+the registry (real tab names, Google's grid sizes and sheet IDs) travels in the `Snapshot`.
 
 Nothing from Google is imported unless the sheet is a Google one.
 """
@@ -38,6 +42,11 @@ class Snapshot:
     # ("Presences" for "Présences"): `tabs` is keyed by the configured name, messages and
     # writes use the real one.
     actual: dict[str, str] = field(default_factory=dict)
+    # Google Sheets only (empty for a workbook): each tab's grid (rows, columns) by real name,
+    # so a write knows whether a tab must grow; and every tab's sheet ID by real name when
+    # the read fetched the spreadsheet's metadata (None: it did not, a write needing IDs asks).
+    grid: dict[str, tuple[int, int]] = field(default_factory=dict)
+    sheet_ids: dict[str, int] | None = None
 
     def real_name(self, configured: str) -> str:
         return self.actual.get(configured, configured)

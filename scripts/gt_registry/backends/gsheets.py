@@ -28,11 +28,11 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import gspread
 import requests
@@ -40,13 +40,12 @@ from google.auth import exceptions as auth_errors
 from google.auth.credentials import Credentials
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
-from gspread.utils import rowcol_to_a1
 
 from ..config import Config
 from ..errors import SourceError, WriteFailed
-from ..model import Rows, Value, quote_tab
-from ..parsing import normalise_header as _fold  # the loader's own header comparison
-from . import InitReport, Snapshot, TabLayout, match_tabs, tab_names
+from ..initplan import Dropdown, InitPlan, plan_init
+from ..model import Rows, Value, column_letter, column_number, quote_tab
+from . import InitReport, Snapshot, TabLayout, header_spellings, match_tabs, tab_names
 
 # Spreadsheets only: the tool never needs Drive, so a leaked token cannot list files.
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
@@ -133,14 +132,14 @@ def _delay(attempt: int, cause: Exception) -> float:
 
 @dataclass(frozen=True)
 class _Sheet:
-    """What `gt init` needs to know about an existing tab, from the metadata."""
+    """An existing tab, as the metadata describes it."""
 
     title: str
     sheet_id: int
     rows: int
     columns: int
-    frozen_rows: int
-    protected: bool
+    frozen_rows: int = 0
+    protected: bool = False
 
 
 class GoogleSheetsBackend:
@@ -152,15 +151,9 @@ class GoogleSheetsBackend:
         self.description = SHEETS_URL.format(key=key)
         self._credentials: Credentials | None = None
         self._client: gspread.Client | None = None
-        # Grid size (rows, columns) per folded real tab name, as the last read saw it: lets
-        # a write know, without a metadata request, whether a tab must grow first.
-        self._grids: dict[str, tuple[int, int]] = {}
         # Configured tab name → its real name, as found by the last read: later reads ask
-        # for the real name directly.
+        # for the real name directly. Reads only: a write knows only its `previous` snapshot.
         self._real: dict[str, str] = {}
-        # Every tab's ID and size, when the last read needed the metadata (first run): the
-        # write that follows creates the missing tabs without asking again.
-        self._meta: dict[str, _Sheet] | None = None
 
     # -- credentials and client -------------------------------------------------------
 
@@ -200,35 +193,40 @@ class GoogleSheetsBackend:
         same backend asks for them directly; a new run pays the 2 extra requests again
         until the tab is renamed, which `gt check` tells staff to do."""
         names = tab_names(self.config)
-        self._meta = None
         with self._errors(writing=False):
             asked = {name: self._real.get(name, name) for name in names}
             try:
-                tabs, titles = self._batch_get(asked)
+                tabs, titles, grid = self._batch_get(asked)
             except APIError as err:
                 if not _unknown_range(err):
                     raise
             else:
-                actual = {name: title for name, title in titles.items() if title != name}
                 self._real.update(titles)
-                return Snapshot(tabs=tabs, existing=tuple(titles.values()), actual=actual)
+                return _snapshot(tabs, titles, tuple(titles.values()), grid)
             sheets = self._sheets()
-            self._meta = sheets
-            existing = [sheet.title for sheet in sheets.values()]
-            found = match_tabs(names, existing)
-            tabs, titles = self._batch_get(found) if found else ({}, {})
+            found = match_tabs(names, [sheet.title for sheet in sheets.values()])
+            tabs, titles, grid = self._batch_get(found) if found else ({}, {}, {})
             self._real = dict(titles)
-            actual = {name: title for name, title in titles.items() if title != name}
-            return Snapshot(tabs=tabs, existing=tuple(existing), actual=actual)
+            return _snapshot(
+                tabs,
+                titles,
+                tuple(sheet.title for sheet in sheets.values()),
+                {sheet.title: (sheet.rows, sheet.columns) for sheet in sheets.values()} | grid,
+                {sheet.title: sheet.sheet_id for sheet in sheets.values()},
+            )
 
-    def _batch_get(self, asked: Mapping[str, str]) -> tuple[dict[str, Rows], dict[str, str]]:
+    def _batch_get(
+        self, asked: Mapping[str, str]
+    ) -> tuple[dict[str, Rows], dict[str, str], dict[str, tuple[int, int]]]:
         """Whole tabs, `asked` = {configured name: tab name to ask for}: rows per configured
-        name (Sheets' JSON types kept: text, numbers, booleans), and each tab's real title as
-        Sheets echoes it (a name differing only in case is matched by Sheets itself)."""
+        name (Sheets' JSON types kept: text, numbers, booleans), each tab's real title as
+        Sheets echoes it (a name differing only in case is matched by Sheets itself), and
+        the grid size (rows, columns) per real title."""
         ranges = [quote_tab(title) for title in asked.values()]
         response = self._http().values_batch_get(self.key, ranges, params=dict(RENDER))
         tabs: dict[str, Rows] = {}
         titles: dict[str, str] = {}
+        grids: dict[str, tuple[int, int]] = {}
         for (name, title), value_range in zip(
             asked.items(), response.get("valueRanges", []), strict=False
         ):
@@ -237,9 +235,9 @@ class GoogleSheetsBackend:
             titles[name] = title
             grid = _grid_size(echoed)
             if grid is not None:
-                self._grids[title.casefold()] = grid
+                grids[title] = grid
             tabs[name] = [list(row) for row in value_range.get("values", [])]
-        return tabs, titles
+        return tabs, titles, grids
 
     def _rows_of(self, ranges: Mapping[str, str]) -> dict[str, Rows]:
         """Rows per name for arbitrary A1 ranges ({name: range}), e.g. header rows."""
@@ -264,9 +262,10 @@ class GoogleSheetsBackend:
           whole tab: whatever else it held is blanked) and the warning protection of the new
           tabs. Google applies a batchUpdate atomically, so a failure leaves the sheet as
           it was, new tabs included. Sheet IDs come from the read's metadata when it
-          fetched some (first run), else cost one metadata request first.
+          fetched some (first run: `previous.sheet_ids`), else cost one metadata request.
 
-        Tabs are written under their real names (`previous.actual`)."""
+        Tabs are written under their real names (`previous.actual`). Everything the write
+        knows of the spreadsheet comes from `previous`."""
         self._refuse_staff_tabs(contents, previous)
         if not contents:
             return
@@ -276,7 +275,7 @@ class GoogleSheetsBackend:
         for name in contents:
             wanted = previous.real_name(name)
             found = match_tabs([wanted], known).get(wanted)
-            titles[name] = found or self._real.get(name, wanted)
+            titles[name] = found or wanted
             if found is None:
                 missing.append(name)
         sizes = {name: (max(len(rows), 1), max(_width(rows), 1)) for name, rows in contents.items()}
@@ -284,52 +283,24 @@ class GoogleSheetsBackend:
             name
             for name in contents
             if name not in missing
-            and (grid := self._grids.get(titles[name].casefold()))
+            and (grid := _folded_get(previous.grid, titles[name]))
             and (sizes[name][0] > grid[0] or sizes[name][1] > grid[1])
         ]
         with self._errors(writing=True):
             if not missing and not short:
                 data = [
-                    _value_range(titles[name], rows, _tab_rows(previous.tabs, name))
+                    _value_range(
+                        titles[name], rows, at_least=_size(_folded_get(previous.tabs, name))
+                    )
                     for name, rows in contents.items()
                 ]
                 self._http().values_batch_update(
                     self.key, body={"valueInputOption": "RAW", "data": data}
                 )
                 return
-            sheets = self._meta if self._meta is not None else self._sheets()
-            requests_ = self._structured_write(contents, titles, sheets)
+            sheets = _known_sheets(previous) if previous.sheet_ids is not None else self._sheets()
+            requests_ = _structured_write(contents, titles, sheets)
             self._http().batch_update(self.key, {"requests": requests_})
-        self._meta = None  # sheet IDs and sizes changed: never reuse them
-
-    def _structured_write(
-        self, contents: Mapping[str, Rows], titles: Mapping[str, str], sheets: Mapping[str, _Sheet]
-    ) -> list[dict[str, Any]]:
-        """The requests of one atomic `spreadsheets:batchUpdate`: new tabs and growth first,
-        then the cells of every tab, then the protection of the new tabs."""
-        next_id = _free_sheet_id(sheet.sheet_id for sheet in sheets.values())
-        structure: list[dict[str, Any]] = []
-        cells: list[dict[str, Any]] = []
-        protections: list[dict[str, Any]] = []
-        for name, rows in contents.items():
-            height, width = max(len(rows), 1), max(_width(rows), 1)
-            sheet = _find_sheet(sheets, titles[name])
-            if sheet is None:
-                sheet_id, next_id = next_id, next_id + 1
-                grid = (max(NEW_TAB_ROWS, height + GROWTH_MARGIN), max(NEW_TAB_COLUMNS, width))
-                structure.append(_add_sheet(titles[name], sheet_id, *grid))
-                protections.append(_protection(sheet_id))
-            else:
-                sheet_id = sheet.sheet_id
-                grid = (sheet.rows, sheet.columns)
-                if height > sheet.rows or width > sheet.columns:
-                    structure += _grow(sheet, height + GROWTH_MARGIN, width)
-                    grid = (max(sheet.rows, height + GROWTH_MARGIN), max(sheet.columns, width))
-            title = sheet.title if sheet is not None else titles[name]
-            self._grids[title.casefold()] = grid
-            self._real[name] = title
-            cells.append(_update_cells(sheet_id, rows))
-        return structure + cells + protections
 
     def _refuse_staff_tabs(self, contents: Mapping[str, Rows], previous: Snapshot) -> None:
         """Staff tabs are never written: compared loosely (case, accents, spaces and
@@ -367,7 +338,6 @@ class GoogleSheetsBackend:
                 protected=bool(sheet.get("protectedRanges")),
             )
             sheets[found.title.casefold()] = found
-            self._grids[found.title.casefold()] = (found.rows, found.columns)
         return sheets
 
     # -- init -------------------------------------------------------------------------
@@ -379,38 +349,39 @@ class GoogleSheetsBackend:
         force: bool,
         dry_run: bool = False,
     ) -> InitReport:
-        """Add missing tabs and headers, drop-downs, a frozen header row and a warning
-        protection on tool-owned tabs; fill empty tabs with `data` (every tab with `force`).
-        Costs one metadata request and one batchGet, then at most one `batchUpdate` and
-        one `values:batchUpdate`; a complete registry sends no write at all."""
-        data = data or {}
+        """Apply `initplan.plan_init`'s plan (missing tabs and headers, drop-downs, a frozen
+        header row, a warning protection on tool-owned tabs, `data` in empty tabs or, with
+        `force`, in every tab). Costs one metadata request and one batchGet, then at most one
+        `batchUpdate` and one `values:batchUpdate`; a complete registry sends no write."""
+        spellings = {tab.name: header_spellings(self.config, tab.name) for tab in layout}
         with self._errors(writing=True):
             sheets = self._sheets()
-            current = self._current_rows(layout, data, sheets)
-            plan = _InitPlan(self.config, sheets, data, force)
-            for tab in layout:
-                plan.add(tab, current.get(tab.name))
+            current = self._init_snapshot(layout, data or {}, sheets)
+            plan = plan_init(layout, current, data, force, spellings)
             if dry_run:
                 return plan.report
-            if plan.structure:
-                self._http().batch_update(self.key, {"requests": plan.structure})
-            if plan.values:
+            structure, values = _init_requests(plan, sheets)
+            if structure:
+                self._http().batch_update(self.key, {"requests": structure})
+            if values:
                 self._http().values_batch_update(
-                    self.key, body={"valueInputOption": "RAW", "data": plan.values}
+                    self.key, body={"valueInputOption": "RAW", "data": values}
                 )
         return plan.report
 
-    def _current_rows(
+    def _init_snapshot(
         self, layout: list[TabLayout], data: Mapping[str, Rows], sheets: Mapping[str, _Sheet]
-    ) -> dict[str, Rows]:
-        """Row 1 of every existing layout tab, or the whole tab when demo data may go there."""
-        ranges = {}
-        for tab in layout:
-            sheet = _find_sheet(sheets, tab.name)
-            if sheet is not None:
-                whole = _tab_rows(data, tab.name) is not None
-                ranges[tab.name] = quote_tab(sheet.title) + ("" if whole else "!1:1")
-        return self._rows_of(ranges) if ranges else {}
+    ) -> Snapshot:
+        """Row 1 of every existing layout tab, or the whole tab when demo data may go there
+        (one batchGet), keyed by layout name."""
+        found = match_tabs([tab.name for tab in layout], [s.title for s in sheets.values()])
+        ranges = {
+            name: quote_tab(title) + ("" if _folded_get(data, name) is not None else "!1:1")
+            for name, title in found.items()
+        }
+        tabs: dict[str, Rows] = {name: [] for name in found}
+        tabs |= self._rows_of(ranges) if ranges else {}
+        return _snapshot(tabs, found, tuple(s.title for s in sheets.values()), {})
 
     # -- errors -----------------------------------------------------------------------
 
@@ -467,132 +438,6 @@ class GoogleSheetsBackend:
             f"{self.description} : Google Sheets a refusé la requête ({status} : {message}){nothing}",
             "vérifiez les noms d'onglets dans la configuration (onglet renommé ?)",
         )
-
-
-class _InitPlan:
-    """The requests `gt init` sends, built tab by tab: `structure` for
-    `spreadsheets:batchUpdate`, `values` for `values:batchUpdate`."""
-
-    def __init__(
-        self,
-        config: Config,
-        sheets: Mapping[str, _Sheet],
-        data: Mapping[str, Rows],
-        force: bool,
-    ) -> None:
-        self.config = config
-        self.sheets = sheets
-        self.data = data
-        self.force = force
-        self.structure: list[dict[str, Any]] = []
-        self.values: list[dict[str, Any]] = []
-        self.report = InitReport()
-        self._next_id = max((s.sheet_id for s in sheets.values()), default=0) + 1
-
-    def add(self, tab: TabLayout, current: Rows | None) -> None:
-        sheet = _find_sheet(self.sheets, tab.name)
-        demo = _tab_rows(self.data, tab.name)
-        wanted = _wanted_headers(tab, demo)
-        if sheet is None:
-            self._create(tab, wanted, demo)
-        else:
-            self._complete(tab, sheet, wanted, demo, current or [])
-
-    def _create(self, tab: TabLayout, headers: list[str], demo: Rows | None) -> None:
-        rows: Rows = [list(headers)]
-        if demo:
-            rows += _align(demo, headers, self._aliases(tab))
-            self.report.filled_tabs.append(tab.name)
-        sheet_id, self._next_id = self._next_id, self._next_id + 1
-        grid = (max(NEW_TAB_ROWS, len(rows) + GROWTH_MARGIN), max(NEW_TAB_COLUMNS, len(headers)))
-        self.structure.append(_add_sheet(tab.name, sheet_id, *grid))
-        self._decorate(tab, sheet_id, headers, headers, protect=tab.owned)
-        self.values.append(_value_range(tab.name, rows, []))
-        self.report.created_tabs.append(tab.name)
-
-    def _complete(
-        self, tab: TabLayout, sheet: _Sheet, wanted: list[str], demo: Rows | None, current: Rows
-    ) -> None:
-        existing = [_text(cell) for cell in (current[0] if current else [])]
-        aliases = self._aliases(tab)
-        missing = [h for h in wanted if _column_of(h, existing, aliases) is None]
-        headers = existing + missing
-        fill = bool(demo) and (self.force or not _has_data(current))
-        height = max(len(current), len(demo or []) if fill else 1, 1)
-        self.structure += _grow(sheet, height, len(headers))
-        if missing:
-            first = len(existing) + 1
-            self.values.append(
-                {
-                    "range": f"{quote_tab(sheet.title)}!{rowcol_to_a1(1, first)}:"
-                    f"{rowcol_to_a1(1, len(headers))}",
-                    "majorDimension": "ROWS",
-                    "values": [missing],
-                }
-            )
-            self.report.added_headers[tab.name] = missing
-        protect = tab.owned and not sheet.protected
-        freeze = bool(missing) and sheet.frozen_rows == 0
-        self._decorate(tab, sheet.sheet_id, headers, missing, protect=protect, freeze=freeze)
-        if fill and demo:
-            self._fill(tab, sheet, headers, demo, current)
-
-    def _fill(
-        self, tab: TabLayout, sheet: _Sheet, headers: list[str], demo: Rows, current: Rows
-    ) -> None:
-        rows = _align(demo, headers, self._aliases(tab))
-        value_range = _value_range(sheet.title, rows, current[1:], first_row=2)
-        self.values.append(value_range)
-        self.report.filled_tabs.append(tab.name)
-
-    def _decorate(
-        self,
-        tab: TabLayout,
-        sheet_id: int,
-        headers: list[str],
-        new_headers: list[str],
-        *,
-        protect: bool,
-        freeze: bool = False,
-    ) -> None:
-        """Drop-downs on the new columns that have choices, a frozen header row, and a
-        warning-only protection (staff are warned, never blocked)."""
-        aliases = self._aliases(tab)
-        for header, choices in tab.choices.items():
-            column = _column_of(header, new_headers, aliases)
-            if column is not None and choices:
-                index = headers.index(new_headers[column])
-                self.structure.append(_validation(sheet_id, index, choices))
-        if freeze:
-            self.structure.append(
-                {
-                    "updateSheetProperties": {
-                        "properties": {
-                            "sheetId": sheet_id,
-                            "gridProperties": {"frozenRowCount": 1},
-                        },
-                        "fields": "gridProperties.frozenRowCount",
-                    }
-                }
-            )
-        if protect:
-            self.structure.append(_protection(sheet_id))
-
-    def _aliases(self, tab: TabLayout) -> dict[str, set[str]]:
-        """Folded header → every folded spelling that counts as that header (config aliases)."""
-        spec = next(
-            (
-                s
-                for s in self.config.staff_tabs.values()
-                if s.name.casefold() == tab.name.casefold()
-            ),
-            None,
-        )
-        if spec is None:
-            return {}
-        return {
-            _fold(f.header): {_fold(f.header), *(_fold(a) for a in f.aliases)} for f in spec.fields
-        }
 
 
 # -- pure helpers ---------------------------------------------------------------------
@@ -676,11 +521,90 @@ def _free_sheet_id(used: Iterable[int]) -> int:
     return next(i for i in range(1, 2**31, 16) if not taken & set(range(i, i + 16)))
 
 
-def _tab_rows(tabs: Mapping[str, Rows], name: str) -> Rows | None:
-    for key, rows in tabs.items():
-        if key.casefold() == name.casefold():
-            return rows
-    return None
+T = TypeVar("T")
+
+
+def _folded_get(mapping: Mapping[str, T], name: str) -> T | None:
+    """A value by tab name, case ignored (Sheets ignores it too)."""
+    return next((v for key, v in mapping.items() if key.casefold() == name.casefold()), None)
+
+
+def _snapshot(
+    tabs: dict[str, Rows],
+    titles: Mapping[str, str],
+    existing: tuple[str, ...],
+    grid: dict[str, tuple[int, int]],
+    sheet_ids: dict[str, int] | None = None,
+) -> Snapshot:
+    """What a read (or `gt init`) found: `titles` = {configured name: real title}."""
+    actual = {name: title for name, title in titles.items() if title != name}
+    return Snapshot(tabs, existing, actual, grid=grid, sheet_ids=sheet_ids)
+
+
+def _known_sheets(previous: Snapshot) -> dict[str, _Sheet]:
+    """The tabs as the read's metadata described them (`previous.sheet_ids` set)."""
+    return {
+        title.casefold(): _Sheet(title, sheet_id, *previous.grid.get(title, (0, 0)))
+        for title, sheet_id in (previous.sheet_ids or {}).items()
+    }
+
+
+def _structured_write(
+    contents: Mapping[str, Rows], titles: Mapping[str, str], sheets: Mapping[str, _Sheet]
+) -> list[dict[str, Any]]:
+    """The requests of one atomic `spreadsheets:batchUpdate`: new tabs and growth first,
+    then the cells of every tab, then the protection of the new tabs."""
+    next_id = _free_sheet_id(sheet.sheet_id for sheet in sheets.values())
+    structure: list[dict[str, Any]] = []
+    cells: list[dict[str, Any]] = []
+    protections: list[dict[str, Any]] = []
+    for name, rows in contents.items():
+        height, width = max(len(rows), 1), max(_width(rows), 1)
+        sheet = _find_sheet(sheets, titles[name])
+        if sheet is None:
+            sheet_id, next_id = next_id, next_id + 1
+            grid = (max(NEW_TAB_ROWS, height + GROWTH_MARGIN), max(NEW_TAB_COLUMNS, width))
+            structure.append(_add_sheet(titles[name], sheet_id, *grid))
+            protections.append(_protection(sheet_id))
+        else:
+            sheet_id = sheet.sheet_id
+            if height > sheet.rows or width > sheet.columns:
+                structure += _grow(sheet, height + GROWTH_MARGIN, width)
+        cells.append(_update_cells(sheet_id, rows))
+    return structure + cells + protections
+
+
+def _init_requests(
+    plan: InitPlan, sheets: Mapping[str, _Sheet]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`gt init`'s plan as the requests of one `spreadsheets:batchUpdate` (tabs, growth,
+    decoration) and the value ranges of one `values:batchUpdate` (headers, demo rows)."""
+    next_id = _free_sheet_id(sheet.sheet_id for sheet in sheets.values())
+    structure: list[dict[str, Any]] = []
+    values: list[dict[str, Any]] = []
+    for tab in plan.tabs:
+        if tab.create:
+            sheet_id, next_id = next_id, next_id + 1
+            grid = (
+                max(NEW_TAB_ROWS, tab.height + GROWTH_MARGIN),
+                max(NEW_TAB_COLUMNS, len(tab.headers)),
+            )
+            structure.append(_add_sheet(tab.title, sheet_id, *grid))  # header row frozen
+            values.append(_value_range(tab.title, [list(tab.headers), *(tab.rows or [])]))
+            sheet = _Sheet(tab.title, sheet_id, *grid, frozen_rows=1)
+        else:
+            sheet = sheets[tab.title.casefold()]  # the real title, from the metadata
+            structure += _grow(sheet, tab.height, len(tab.headers))
+            if tab.added:
+                values.append(_value_range(tab.title, [list(tab.added)], column=tab.first_new + 1))
+            if tab.rows is not None:
+                values.append(_value_range(tab.title, tab.rows, row=2, at_least=tab.clear))
+        structure += [_validation(sheet.sheet_id, dropdown) for dropdown in tab.dropdowns]
+        if tab.freeze and not sheet.frozen_rows:
+            structure.append(_freeze(sheet.sheet_id))
+        if tab.protect and not sheet.protected:
+            structure.append(_protection(sheet.sheet_id))
+    return structure, values
 
 
 _RANGE_END = re.compile(r"!\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)$")
@@ -691,11 +615,7 @@ def _grid_size(a1: str) -> tuple[int, int] | None:
     match = _RANGE_END.search(a1)
     if match is None:
         return None
-    letters = match.group(3)
-    column = 0
-    for letter in letters:
-        column = column * 26 + ord(letter) - ord("A") + 1
-    return int(match.group(4)), column
+    return int(match.group(4)), column_number(match.group(3))
 
 
 def _cell(value: Value | object) -> str | int | float | bool:
@@ -715,19 +635,23 @@ def _width(rows: Rows) -> int:
     return max((len(row) for row in rows), default=0)
 
 
+def _size(rows: Rows | None) -> tuple[int, int]:
+    return len(rows or []), _width(rows or [])
+
+
 def _value_range(
-    name: str, rows: Rows, previous: Rows | None, first_row: int = 1
+    name: str, rows: Rows, row: int = 1, column: int = 1, at_least: tuple[int, int] = (0, 0)
 ) -> dict[str, Any]:
-    """`rows` written from column A of `first_row`, padded with blanks so that whatever the
-    previous content had beyond them (rows or columns) is cleared in the same request."""
-    previous = previous or []
-    height = max(len(rows), len(previous), 1)
-    width = max(_width(rows), _width(previous), 1)
-    values = [[_cell(v) for v in row] + [""] * (width - len(row)) for row in rows]
+    """`rows` written from (`row`, `column`), 1-based, padded with blanks to `at_least`
+    (rows, columns): what a previous content had beyond them is cleared in the same request."""
+    height = max(len(rows), at_least[0], 1)
+    width = max(_width(rows), at_least[1], 1)
+    values = [[_cell(v) for v in cells] + [""] * (width - len(cells)) for cells in rows]
     values += [[""] * width for _ in range(height - len(rows))]
-    last = rowcol_to_a1(first_row + height - 1, width)
+    first = f"{column_letter(column)}{row}"
+    last = f"{column_letter(column + width - 1)}{row + height - 1}"
     return {
-        "range": f"{quote_tab(name)}!{rowcol_to_a1(first_row, 1)}:{last}",
+        "range": f"{quote_tab(name)}!{first}:{last}",
         "majorDimension": "ROWS",
         "values": values,
     }
@@ -796,18 +720,19 @@ def _grow(sheet: _Sheet, rows: int, columns: int) -> list[dict[str, Any]]:
     return growth
 
 
-def _validation(sheet_id: int, column: int, choices: Sequence[str]) -> dict[str, Any]:
-    """A drop-down under a header; not strict, since staff may need a value not yet listed.
-    A single choice such as `=Groupes!$A$2:$A$200` is a range of choices, not a value."""
-    if len(choices) == 1 and choices[0].startswith("="):
-        condition = {"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": choices[0]}]}
+def _validation(sheet_id: int, dropdown: Dropdown) -> dict[str, Any]:
+    """A drop-down under a header, not strict (see `initplan.Dropdown`)."""
+    formula = dropdown.range_formula
+    if formula is not None:
+        condition = {"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": formula}]}
     else:
-        condition = {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": c} for c in choices]}
+        values = [{"userEnteredValue": c} for c in dropdown.choices]
+        condition = {"type": "ONE_OF_LIST", "values": values}
     grid_range = {
         "sheetId": sheet_id,
         "startRowIndex": 1,
-        "startColumnIndex": column,
-        "endColumnIndex": column + 1,
+        "startColumnIndex": dropdown.column,
+        "endColumnIndex": dropdown.column + 1,
     }
     return {
         "setDataValidation": {
@@ -817,45 +742,10 @@ def _validation(sheet_id: int, column: int, choices: Sequence[str]) -> dict[str,
     }
 
 
-def _text(value: Value | object) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _column_of(header: str, headers: Sequence[str], aliases: Mapping[str, set[str]]) -> int | None:
-    """Index of `header` (or one of its aliases) in `headers`, or None."""
-    key = _fold(header)
-    spellings = aliases.get(key, {key})
-    for index, existing in enumerate(headers):
-        if _fold(existing) in spellings:
-            return index
-    return None
-
-
-def _wanted_headers(tab: TabLayout, demo: Rows | None) -> list[str]:
-    """The layout's headers, then any extra header the demo data brings."""
-    headers = list(tab.headers)
-    folded = {_fold(h) for h in headers}
-    for cell in demo[0] if demo else []:
-        text = _text(cell)
-        if text and _fold(text) not in folded:
-            headers.append(text)
-            folded.add(_fold(text))
-    return headers
-
-
-def _align(demo: Rows, headers: Sequence[str], aliases: Mapping[str, set[str]]) -> Rows:
-    """Demo data rows (header row first) rearranged into the tab's own column order."""
-    positions = [_column_of(_text(cell), headers, aliases) for cell in demo[0]]
-    rows: Rows = []
-    for source in demo[1:]:
-        row: list[Value] = [""] * len(headers)
-        for position, value in zip(positions, source, strict=False):
-            if position is not None:
-                row[position] = value
-        rows.append(row)
-    return rows
-
-
-def _has_data(rows: Rows) -> bool:
-    """Whether a tab has any non-blank cell below its header row."""
-    return any(_text(cell) for row in rows[1:] for cell in row)
+def _freeze(sheet_id: int) -> dict[str, Any]:
+    return {
+        "updateSheetProperties": {
+            "properties": {"sheetId": sheet_id, "gridProperties": {"frozenRowCount": 1}},
+            "fields": "gridProperties.frozenRowCount",
+        }
+    }

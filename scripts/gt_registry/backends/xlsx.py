@@ -30,7 +30,8 @@ from xml.etree import ElementTree as ET
 
 from ..errors import SourceError, WriteFailed
 from ..files import atomic_write
-from ..model import Rows, Value
+from ..initplan import TabPlan, plan_init
+from ..model import Rows, Value, column_letter
 from . import InitReport, Snapshot, TabLayout, header_spellings, match_tabs, tab_names
 
 if TYPE_CHECKING:
@@ -162,68 +163,72 @@ class WorkbookBackend:
         force: bool,
         dry_run: bool = False,
     ) -> InitReport:
+        """Apply `initplan.plan_init`'s plan to the workbook, or to a new one when there is
+        none or with `force` (which replaces the whole workbook), in one atomic save."""
         import openpyxl
 
-        report = InitReport()
         if force or not self.path.exists():
             book = openpyxl.Workbook()
             book.remove(book.active)
         else:
             book = self._load_for_writing()
-        for tab in layout:
-            self._initialise_tab(book, tab, data, force, report)
-        if (report.changed or force) and not dry_run:
+        spellings = {tab.name: header_spellings(self.config, tab.name) for tab in layout}
+        plan = plan_init(layout, _book_snapshot(book, layout), data, force, spellings)
+        if (plan.report.changed or force) and not dry_run:
+            for tab in plan.tabs:
+                _apply(book, tab)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.exists():
                 self._refuse_if_open()
             self._save(book)
-        return report
-
-    def _initialise_tab(
-        self,
-        book: Workbook,
-        tab: TabLayout,
-        data: dict[str, Rows] | None,
-        force: bool,
-        report: InitReport,
-    ) -> None:
-        real = match_tabs([tab.name], book.sheetnames).get(tab.name)
-        spellings = header_spellings(self.config, tab.name)
-        if real is not None:
-            sheet = book[real]
-            present = [_cell_text(c.value) for c in sheet[1]] if sheet.max_row >= 1 else []
-            missing = [h for h in tab.headers if _header_column(h, present, spellings) is None]
-            if missing:
-                start = len([p for p in present if p]) + 1
-                for offset, header in enumerate(missing):
-                    sheet.cell(row=1, column=start + offset, value=header)
-                report.added_headers[tab.name] = missing
-        else:
-            sheet = book.create_sheet(tab.name)
-            sheet.append(list(tab.headers))
-            report.created_tabs.append(tab.name)
-            _decorate(sheet, tab)
-        rows = (data or {}).get(tab.name)
-        if rows and (force or sheet.max_row <= 1):
-            headers = [_cell_text(c.value) for c in sheet[1]]
-            positions = [_header_column(_cell_text(h), headers, spellings) for h in rows[0]]
-            for number, row in enumerate(rows[1:], start=sheet.max_row + 1):
-                aligned: list[Value] = [None] * len(headers)  # the staff's own column order
-                for position, value in zip(positions, row, strict=False):
-                    if position is not None:
-                        aligned[position] = value
-                _append(sheet, aligned, number)
-            report.filled_tabs.append(tab.name)
+        return plan.report
 
 
-def _header_column(
-    header: str, present: Sequence[str], spellings: dict[str, set[str]]
-) -> int | None:
-    """0-based column of `header` among `present` headers, through its aliases."""
-    from ..parsing import normalise_header
+def _book_snapshot(book: Workbook, layout: list[TabLayout]) -> Snapshot:
+    """The layout's tabs as they are in `book` (the workbook `gt init` is about to change)."""
+    found = match_tabs([tab.name for tab in layout], book.sheetnames)
+    tabs = {
+        name: _trim(list(book[real].iter_rows(values_only=True))) for name, real in found.items()
+    }
+    actual = {name: real for name, real in found.items() if name != real}
+    return Snapshot(tabs=tabs, existing=tuple(book.sheetnames), actual=actual)
 
-    wanted = spellings.get(header, {normalise_header(header)})
-    return next((i for i, p in enumerate(present) if normalise_header(p) in wanted), None)
+
+def _apply(book: Workbook, tab: TabPlan) -> None:
+    """One tab's plan: its cells (never formulas, as with RAW on Google Sheets: a text
+    starting with `=` stays text), then the decoration; a new tab's header row is styled."""
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    sheet = book.create_sheet(tab.title) if tab.create else book[tab.title]
+    for (row, column), value in tab.cells():
+        cell = sheet.cell(row=row + 1, column=column + 1)
+        cell.value = value
+        if isinstance(value, str) and value.startswith("="):
+            cell.data_type = "s"
+    if tab.create:
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    for offset, width in enumerate(tab.widths):
+        sheet.column_dimensions[column_letter(tab.first_new + offset + 1)].width = width
+    if tab.freeze and sheet.freeze_panes is None:
+        sheet.freeze_panes = "A2"
+    if tab.protect:
+        sheet.sheet_properties.tabColor = "999999"
+        _protect(sheet)
+    for dropdown in tab.dropdowns:
+        formula = dropdown.range_formula
+        validation = DataValidation(
+            type="list",
+            formula1=formula[1:] if formula else '"' + ",".join(dropdown.choices) + '"',
+            allow_blank=True,
+        )
+        validation.error = "Choisissez une valeur de la liste"
+        validation.showErrorMessage = False  # a warning culture: staff may type variants we parse
+        sheet.add_data_validation(validation)
+        letter = column_letter(dropdown.column + 1)
+        validation.add(f"{letter}2:{letter}5000")
 
 
 def _trim(rows: Sequence[Sequence[object]]) -> Rows:
@@ -237,10 +242,6 @@ def _trim(rows: Sequence[Sequence[object]]) -> Rows:
     while out and not out[-1]:
         out.pop()
     return out
-
-
-def _cell_text(value: object) -> str:
-    return "" if value is None else str(value).strip()
 
 
 def _append(sheet: Worksheet, row: list[Value], number: int) -> None:
@@ -273,35 +274,6 @@ def _protect(sheet: Worksheet) -> None:
     protection = sheet.protection
     protection.sheet = True
     protection.sort = protection.autoFilter = protection.formatColumns = False
-
-
-def _decorate(sheet: Worksheet, tab: TabLayout) -> None:
-    """Bold frozen header row, readable widths, drop-down lists, and a grey tab if owned."""
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        sheet.column_dimensions[cell.column_letter].width = max(12, len(str(cell.value)) + 4)
-    sheet.freeze_panes = "A2"
-    if tab.owned:
-        sheet.sheet_properties.tabColor = "999999"
-        _protect(sheet)
-    for header, choices in tab.choices.items():
-        if header not in tab.headers or not choices:
-            continue
-        column = sheet.cell(row=1, column=tab.headers.index(header) + 1).column_letter
-        formula = (
-            choices[0]
-            if len(choices) == 1 and choices[0].startswith("=")
-            else '"' + ",".join(choices) + '"'
-        )
-        validation = DataValidation(type="list", formula1=formula.lstrip("="), allow_blank=True)
-        validation.error = "Choisissez une valeur de la liste"
-        validation.showErrorMessage = False  # a warning culture: staff may type variants we parse
-        sheet.add_data_validation(validation)
-        validation.add(f"{column}2:{column}5000")
 
 
 # -- the fast write: owned tabs' parts replaced inside the zip -----------------------------
@@ -700,8 +672,8 @@ def _sheet_xml(rows: Rows, header_style: int | None) -> Iterator[bytes]:
         default=0,
     )
     width = max((len(row) for row in rows[:height]), default=0)
-    yield _sheet_head(f"A1:{_column(width - 1)}{height}" if height else "A1").encode()
-    letters = [_column(index) for index in range(width)]
+    yield _sheet_head(f"A1:{column_letter(width)}{height}" if height else "A1").encode()
+    letters = [column_letter(index) for index in range(1, width + 1)]
     header = f' s="{header_style}"' if header_style is not None else ""
     chunk: list[str] = []
     for number, row in enumerate(rows[:height], start=1):
@@ -743,13 +715,3 @@ def _cell_value_text(value: Value) -> str:
 
 def _escape(text: str) -> str:
     return SPECIAL.sub(lambda m: ESCAPES.get(m.group()) or f"_x{ord(m.group()):04X}_", text)
-
-
-def _column(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
