@@ -15,6 +15,7 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
+from fake_gmail import *  # noqa: F403  (fixtures: fake_gmail, authorized_user_file, …)
 from fake_sheets import *  # noqa: F403  (fixtures: fake_sheets, service_account_file, no_network)
 from gt_registry.backends.xlsx import WorkbookBackend
 from gt_registry.cli import gt
@@ -39,6 +40,7 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("GT_CONFIG", "GT_SHEET", "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # gt login's folder
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
 
 
