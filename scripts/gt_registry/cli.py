@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from . import __version__
+from . import __version__, click_fr
 from .commands.common import CONTEXT_SETTINGS, EXIT_CODES_HELP, guarded, registry_options
 
 # Each command's module is imported only when that command runs (or for `--help`): a
@@ -23,7 +23,7 @@ COMMANDS = {
 }
 
 
-class GtGroup(click.Group):
+class GtGroup(click_fr.FrenchGroup):
     """The `gt` group: lazily loaded subcommands, project errors turned into exit codes."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -61,4 +61,5 @@ def gt() -> None:
 
 
 def main() -> None:
+    click_fr.install()
     gt.main(prog_name="gt")

@@ -14,13 +14,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .. import parsing
+from .. import click_fr, parsing
 from ..errors import EXIT_FAILED, EXIT_PROBLEMS, RegistryError
 from ..model import Problem
 from ..session import Loaded, Session, Settings
 
 if TYPE_CHECKING:  # the drafting core (Jinja, mail) is imported by the commands that draft
     from ..drafting import Drafted, Line
+
+# Click's own messages in French, before any option below is declared (see click_fr.py).
+click_fr.install()
 
 F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -129,7 +132,7 @@ def session(ctx: click.Context) -> Session:
     return Session(settings(ctx))
 
 
-class GtCommand(click.Command):
+class GtCommand(click_fr.FrenchCommand):
     """A command whose project errors end as a clean French message and a documented exit code."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -194,6 +197,7 @@ def standalone(command: click.Command) -> Callable[[], None]:
     """An entry point running one command on its own (`sync-eligibility`, …)."""
 
     def main() -> None:
+        click_fr.install()
         command.main(args=sys.argv[1:], prog_name=command.name)
 
     return main
