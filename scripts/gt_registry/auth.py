@@ -208,7 +208,7 @@ def _default(scopes: Sequence[str]) -> Resolved:
 # -- the stored login ---------------------------------------------------------------------
 
 
-def store_login(credentials: Any, path: Path | None = None) -> Path:
+def store_login(credentials: Any, path: Path | None = None, account: str = "") -> Path:
     """Save `authorized_user` credentials (refresh token included) for this user only: the
     folder 0700, the file 0600 from its creation (written beside, then renamed)."""
     target = path or login_path()
@@ -217,6 +217,8 @@ def store_login(credentials: Any, path: Path | None = None) -> Path:
     data["type"] = "authorized_user"
     data.pop("token", None)  # the short-lived access token: refreshed when needed
     data.pop("expiry", None)
+    if account:
+        data["account"] = account
     text = json.dumps(data, indent=2)
 
     def save(temp: Path) -> None:
@@ -282,3 +284,126 @@ def refresh_failure(err: Exception, origin: str, nothing: str = "") -> AuthError
 def _first_line(value: object) -> str:
     text = str(value).strip()
     return text.splitlines()[0] if text else ""
+
+
+# -- gt login / logout / whoami ------------------------------------------------------------
+
+PROFILE_URL = "https://gmail.googleapis.com/gmail/v1/users/me/profile"
+REVOKE_URL = "https://oauth2.googleapis.com/revoke"
+LOGIN_TIMEOUT = 300  # seconds the loopback server waits for the browser
+PROMPT = "Ouvrez cette adresse dans un navigateur pour autoriser gt (Google) :\n{url}"
+SUCCESS_PAGE = "gt : connexion réussie. Vous pouvez fermer cet onglet et revenir au terminal."
+SECRETS_HINT = (
+    "demandez à l'administrateur le fichier client_secret….json (client OAuth « Application de "
+    "bureau », voir le README) et donnez-le avec --client-secrets, ou dans gt.toml "
+    "([google] client_secrets)"
+)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What `gt whoami` and `gt login` tell: never a token or a secret."""
+
+    origin: str
+    kind: str
+    account: str
+    scopes: tuple[str, ...]
+
+
+def login(
+    client_secrets: Path | None, *, open_browser: bool = True, port: int = 0
+) -> tuple[Path, Identity]:
+    """Google's installed-app flow (browser, loopback redirect), then the credentials
+    stored for this user only. Prints the address to open (`run_local_server` does)."""
+    if client_secrets is None:
+        raise AuthError("aucun fichier de client OAuth pour « gt login »", SECRETS_HINT)
+    info = read_json(client_secrets, "--client-secrets")
+    if "installed" not in info:
+        what = (
+            "un client « Application Web »" if "web" in info else "pas un fichier de client OAuth"
+        )
+        raise AuthError(
+            f"{client_secrets} : {what} ; gt a besoin d'un client « Application de bureau »",
+            SECRETS_HINT,
+        )
+    from google_auth_oauthlib.flow import InstalledAppFlow
+    from google_auth_oauthlib.flow import WSGITimeoutError as Timeout
+    from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+
+    flow = InstalledAppFlow.from_client_config(info, scopes=list(SCOPES))
+    try:
+        credentials = flow.run_local_server(
+            host="localhost",
+            port=port,
+            open_browser=open_browser,
+            authorization_prompt_message=PROMPT,
+            success_message=SUCCESS_PAGE,
+            timeout_seconds=LOGIN_TIMEOUT,
+        )
+    except Timeout as err:
+        raise AuthError(
+            f"pas de réponse du navigateur en {LOGIN_TIMEOUT // 60} minutes : rien n'a été enregistré",
+            "relancez « gt login » et autorisez l'accès dans la page qui s'ouvre",
+        ) from err
+    except Warning as err:  # oauthlib: the user unticked one of the accesses asked for
+        raise AuthError(
+            "l'accès n'a pas été accordé en entier (feuilles et brouillons Gmail) : rien n'a été enregistré",
+            "relancez « gt login » et cochez les deux autorisations demandées",
+        ) from err
+    except OAuth2Error as err:
+        raise AuthError(
+            f"Google a refusé la connexion ({err.error}) : rien n'a été enregistré",
+            "relancez « gt login » ; si cela se répète, " + SECRETS_HINT,
+        ) from err
+    except OSError as err:
+        raise AuthError(
+            f"connexion impossible ({err.strerror or err}) : rien n'a été enregistré",
+            "vérifiez la connexion réseau, puis relancez « gt login »",
+        ) from err
+    account = profile_address(credentials)
+    path = store_login(credentials, account=account)  # whoami then needs no request
+    return path, Identity(f"connexion enregistrée ({path})", "authorized_user", account, SCOPES)
+
+
+def profile_address(credentials: Credentials) -> str:
+    """The account's Gmail address (`users.getProfile`, allowed by gmail.compose)."""
+    from google.auth.transport.requests import AuthorizedSession
+
+    try:
+        response = AuthorizedSession(credentials).get(PROFILE_URL, timeout=(10, 30))
+    except auth_errors.GoogleAuthError as err:
+        raise refresh_failure(err, "connexion Google") from err
+    except OSError:
+        return ""
+    if response.status_code != 200:
+        return ""
+    address = response.json().get("emailAddress", "")
+    return address if isinstance(address, str) else ""
+
+
+def logout(path: Path | None = None) -> tuple[Path, bool, bool]:
+    """The stored login removed, and its refresh token revoked at Google: (path, was there,
+    revoked). Removed even when Google cannot be reached."""
+    target, info = forget_login(path)
+    if info is None:
+        return target, False, False
+    token = info.get("refresh_token")
+    revoked = False
+    if isinstance(token, str) and token:
+        import requests
+
+        try:
+            answer = requests.post(REVOKE_URL, data={"token": token}, timeout=(10, 30))
+            revoked = answer.status_code == 200
+        except requests.RequestException:
+            revoked = False
+    return target, True, revoked
+
+
+def whoami(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Identity:
+    """Which credentials are in force, their account and scopes (nothing secret)."""
+    resolved = resolve(path, scopes=SCOPES, environ=environ)
+    account = resolved.account
+    if not account and resolved.kind == "authorized_user":
+        account = profile_address(resolved.credentials)
+    return Identity(resolved.origin, resolved.kind, account, resolved.scopes)

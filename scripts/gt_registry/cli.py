@@ -20,6 +20,9 @@ COMMANDS = {
     "draft-emails": "draft_emails:draft_emails",
     "contacts": "contacts:contacts",
     "templates": "templates:templates",
+    "login": "login:login",
+    "logout": "logout:logout",
+    "whoami": "whoami:whoami",
 }
 
 

@@ -211,6 +211,7 @@ class Config:
     message_limits: Limits
     file_limits: Limits
     credentials: Path | None = None
+    client_secrets: Path | None = None  # the OAuth client of `gt login` ([google])
 
     @property
     def template_roots(self) -> tuple[Path, ...]:
@@ -246,6 +247,7 @@ def _defaults() -> dict[str, Any]:
             "default_language": "fr",
         },
         "paths": {"templates": "", "drafts": "brouillons"},
+        "google": {"client_secrets": ""},
         "limits": {
             "message_seconds": 10,
             "message_chars": 5_000_000,
@@ -402,7 +404,13 @@ def _build(raw: dict[str, Any], where: str, source_file: Path | None) -> Config:
         ),
         message_limits=_limits(raw["limits"], "message", where),
         file_limits=_limits(raw["limits"], "file", where),
+        client_secrets=_client_secrets(raw["google"], where, source_file),
     )
+
+
+def _client_secrets(raw: Mapping[str, Any], where: str, source_file: Path | None) -> Path | None:
+    value = _expect(raw["client_secrets"], str, where, "google.client_secrets", "un chemin")
+    return _relative_to(source_file, value) if value else None
 
 
 def _limits(raw: Mapping[str, Any], kind: str, where: str) -> Limits:
