@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import math
-import random
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -45,6 +44,7 @@ from ..config import Config
 from ..errors import SourceError, WriteFailed
 from ..initplan import Dropdown, InitPlan, plan_init
 from ..model import Rows, Value, column_letter, column_number, quote_tab
+from ..retry import backoff
 from . import InitReport, Snapshot, TabLayout, header_spellings, match_tabs, tab_names
 
 # Spreadsheets only: the tool never needs Drive, so a leaked token cannot list files.
@@ -121,13 +121,10 @@ class RetryingHTTPClient(HTTPClient):
 def _delay(attempt: int, cause: Exception) -> float:
     """Exponential back-off with equal jitter (so many runs do not retry in step), or the
     server's Retry-After when it gives one."""
-    base = min(MAX_DELAY, FIRST_DELAY * 2 ** (attempt - 1))
-    delay = base / 2 + random.uniform(0, base / 2)
-    if isinstance(cause, APIError):
-        retry_after = cause.response.headers.get("Retry-After", "")
-        if retry_after.isdigit():
-            delay = max(delay, min(float(retry_after), MAX_DELAY))
-    return delay
+    retry_after = (
+        cause.response.headers.get("Retry-After", "") if isinstance(cause, APIError) else ""
+    )
+    return backoff(attempt, FIRST_DELAY, MAX_DELAY, retry_after)
 
 
 @dataclass(frozen=True)
