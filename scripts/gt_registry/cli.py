@@ -23,6 +23,7 @@ COMMANDS = {
     "login": "login:login",
     "logout": "logout:logout",
     "whoami": "whoami:whoami",
+    "report": "report:report",
 }
 
 
