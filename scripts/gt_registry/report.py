@@ -19,6 +19,7 @@ counted here by kind, from the loader's problems.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -598,3 +599,39 @@ def write_csv(report: Report, folder: Path, *, force: bool, protected: set[Path]
     for path, data in files.items():
         write_new(path, data, force=True, protected=protected)
     return list(files)
+
+
+@dataclass(frozen=True)
+class Published:
+    """What `publish` did: the text for standard output (`--json` without `--out`), the files."""
+
+    stdout: str | None
+    written: list[Path]
+
+
+def publish(
+    report: Report,
+    config: Config,
+    *,
+    out: Path | None = None,
+    as_json: bool = False,
+    csv_dir: Path | None = None,
+    force: bool = False,
+) -> Published:
+    """`gt report` minus the printing: the CSVs into `csv_dir`, then the JSON (to `out` or
+    returned) or the page (to `out`, default `rapport-SAISON.html`; not when only `--csv`)."""
+    protected = protected_paths(config)
+    written = write_csv(report, csv_dir, force=force, protected=protected) if csv_dir else []
+    if as_json:
+        text = json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n"
+        if out is None:
+            return Published(text, written)
+        write_new(out, text.encode("utf-8"), force=force, protected=protected)
+        return Published(None, [out, *written])
+    if out is None and csv_dir is not None:
+        return Published(None, written)
+    from .report_page import render_page  # the charts and the template: the page only
+
+    out = out or Path(f"rapport-{report.season.label}.html")
+    write_new(out, render_page(report, config).encode("utf-8"), force=force, protected=protected)
+    return Published(None, [out, *written])

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from ..eligibility import parse_season
 from ..errors import ConfigError
-from ..report import build_report, protected_paths, write_csv, write_new
+from ..report import build_report, publish
 from .common import GtCommand, exit_for, read_registry, registry_options, session
 
 
@@ -73,32 +72,19 @@ def report(
     loaded = read_registry(run)
     problems = loaded.result.problems
     figures = build_report(loaded.result.registry, run.config, run.today, problems, chosen)
-    protected = protected_paths(run.config)
-    written = write_csv(figures, csv_dir, force=force, protected=protected) if csv_dir else []
-    if as_json:
-        data = json.dumps(figures.as_dict(), ensure_ascii=False, indent=2) + "\n"
-        if out is None:
-            click.echo(data, nl=False)
-        else:
-            write_new(out, data.encode("utf-8"), force=force, protected=protected)
-    elif out is not None or csv_dir is None:
-        from ..report_page import render_page  # the charts, Babel and Jinja: the page only
-
-        out = out or Path(f"rapport-{figures.season.label}.html")
-        write_new(
-            out, render_page(figures, run.config).encode("utf-8"), force=force, protected=protected
-        )
-    done = [str(p) for p in ([out] if out else []) + ([csv_dir] if written else [])]
+    done = publish(figures, run.config, out=out, as_json=as_json, csv_dir=csv_dir, force=force)
+    if done.stdout is not None:
+        click.echo(done.stdout, nl=False)
     if problems:
         click.secho(
             f"{len(problems)} problème(s) dans le registre (lignes ignorées, comptées dans le rapport) : lancez « gt check ».",
             fg="yellow",
             err=True,
         )
-    if done:
+    files = [str(p) for p in done.written if csv_dir is None or p.parent != csv_dir]
+    if done.written:
+        shown = ", ".join(files + ([f"{csv_dir} (CSV)"] if csv_dir else []))
         click.secho(
-            f"Bilan de la saison {figures.season.label} écrit : {', '.join(done)}.",
-            fg="green",
-            err=True,
+            f"Bilan de la saison {figures.season.label} écrit : {shown}.", fg="green", err=True
         )
     ctx.exit(exit_for(problems))
