@@ -49,6 +49,7 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Nobody sleeps through a retry back-off: the delays asked for are recorded instead."""
     delays: list[float] = []
     monkeypatch.setattr("gt_registry.backends.gsheets.SLEEP", delays.append)
+    monkeypatch.setattr("gt_registry.gmail.SLEEP", delays.append)  # its pacing too
     return delays
 
 

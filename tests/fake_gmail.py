@@ -36,6 +36,7 @@ import email.policy
 import hashlib
 import itertools
 import json
+import re
 import secrets
 import threading
 import time
@@ -555,15 +556,13 @@ class FakeGmail:
         if upload_type == "multipart":
             if not content_type.startswith("multipart/related"):
                 raise ApiError(400, "Bad multipart content type", "badContent")
-            message = email.message_from_bytes(
-                b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + data,
-                policy=email.policy.HTTP,
-            )
-            parts = list(message.iter_parts())  # type: ignore[attr-defined]
-            if len(parts) != 2 or parts[0].get_content_type() != "application/json":
+            parts = _multipart_parts(content_type, data)
+            if len(parts) != 2 or not parts[0][0].startswith("application/json"):
                 raise ApiError(400, "Multipart upload needs metadata and media", "badContent")
-            payload = parts[1].get_payload(decode=True)
-            return payload if isinstance(payload, bytes) else b""
+            json.loads(parts[0][1] or b"{}")  # the metadata must be JSON
+            if not parts[1][0].startswith("message/rfc822"):
+                raise ApiError(400, "Media type not supported: " + parts[1][0], "badContent")
+            return parts[1][1]
         raise ApiError(400, f"Invalid uploadType {upload_type!r}", "invalidArgument")
 
     def _list(self, box: Mailbox, params: dict[str, str]) -> Json:
@@ -595,6 +594,27 @@ class FakeGmail:
             message["sizeEstimate"] = len(draft.raw)
             message["snippet"] = "" if fmt == "metadata" else "…"
         return {"id": draft.id, "message": message}
+
+
+def _multipart_parts(content_type: str, data: bytes) -> list[tuple[str, bytes]]:
+    """(content type, body) of each part of a multipart/related upload, bytes untouched."""
+    found = re.search(r'boundary="?([^";]+)"?', content_type)
+    if found is None:
+        raise ApiError(400, "Missing multipart boundary", "badContent")
+    delimiter = b"--" + found.group(1).encode("ascii")
+    chunks = data.split(delimiter)[1:]
+    parts = []
+    for chunk in chunks:
+        if chunk.startswith(b"--"):
+            break
+        head, _sep, body = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        kind = ""
+        for line in head.split(b"\r\n"):
+            name, _colon, value = line.decode("latin-1").partition(":")
+            if name.strip().lower() == "content-type":
+                kind = value.strip().lower()
+        parts.append((kind, body.removesuffix(b"\r\n")))
+    return parts
 
 
 def _parse(raw: bytes) -> email.message.EmailMessage:
