@@ -6,6 +6,7 @@ The Google path runs real gspread against the HTTP-level fake of `fake_sheets.py
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -120,8 +121,12 @@ def test_first_run_writes_the_hand_checked_flags(run_gt: Run, small_xlsx: Path) 
         "nouveaux actifs : 3 ; plus actifs : 0 ; rangs modifiés : 0 ; lignes ajoutées : 5 ; "
         "lignes retirées : 0 ; cellules modifiées : 0",
         "aucun",
-        "saison=2019-2020; au=2020-06-15; personnes=5; actifs=3",
+        journal[1][5],
     ]
+    # The run's unique ID, by which a retried Google write recognises its own row.
+    assert re.fullmatch(
+        r"saison=2019-2020; au=2020-06-15; personnes=5; actifs=3; run=[0-9a-f]{32}", journal[1][5]
+    )
     assert journal[1][2]  # the OS user
 
 

@@ -77,7 +77,7 @@ def write_and_record(
     detail: dict[str, str],
     drafted: Drafted,
 ) -> None:
-    """The drafts written (all or nothing), then one write of the Journal tab."""
+    """The drafts written (all or nothing), then the run's Journal rows appended (one write)."""
     write_output(drafted.output, [(d.filename, d.data) for d in drafted.drafts])
     tab = run.config.tab("journal")
     rows: Rows = loaded.snapshot.tabs.get(tab) or []
@@ -90,12 +90,12 @@ def write_and_record(
     )
     problems = problems or "aucun"  # as sync-eligibility writes it
     people = [d.person.id for d in drafted.drafts]
-    for entry in journal.people_entries(
+    detail = {**detail, journal.RUN: journal.new_run_id()}
+    entries = journal.people_entries(
         now.astimezone(), command, by, changes, detail, people, problems
-    ):
-        rows = journal.append(rows, entry)
+    )
     try:
-        run.backend.write({tab: rows}, loaded.snapshot)
+        run.backend.write({}, loaded.snapshot, {tab: journal.rows_to_append(rows, entries)})
     except (WriteFailed, SourceError) as err:
         raise SourceError(
             f"brouillons écrits dans {drafted.output.folder}, mais le Journal n'a pas pu être mis à jour : {err.message}",

@@ -257,8 +257,10 @@ def init_registry(
         snapshot = run.backend.read()
         tab = config.tab("journal")
         by = run.backend.identity()
-        entry = journal.JournalEntry(run.now, "init", by, _changes(report), "aucun")
-        run.backend.write({tab: journal.append(snapshot.tabs.get(tab), entry)}, snapshot)
+        detail = {journal.RUN: journal.new_run_id()}
+        entry = journal.JournalEntry(run.now, "init", by, _changes(report), "aucun", detail)
+        appended = {tab: journal.rows_to_append(snapshot.tabs.get(tab), [entry])}
+        run.backend.write({}, snapshot, appended)
     return report
 
 

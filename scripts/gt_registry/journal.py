@@ -5,6 +5,11 @@ pairs separated by `; ` that later runs read back (e.g. which people were alread
 for a meeting), so the journal stays readable by staff and by the tool. Person IDs in a
 `Détail` are compressed (`P-0001..P-0004`, `compress_ids`) and a run that drafted thousands
 of people gets as many rows as needed to stay within a cell (`people_entries`).
+
+Rows are only ever appended (`rows_to_append`, written as a backend's `appended`), never the
+tab rewritten: two runs at once both keep their row. Each row carries its run's ID in
+`Détail` (`run=…`, `new_run_id`), so a write retried after a dropped connection can
+recognise its own row instead of appending it twice.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import urllib.parse
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +26,13 @@ from .parsing import text
 
 HEADERS = ["Date", "Commande", "Par", "Changements", "Problèmes", "Détail"]
 MAX_DETAIL = 30_000  # characters of person IDs per Journal cell (Excel holds 32,767)
+RUN = "run"  # the `Détail` key of a run's unique ID
+HEADER_SEARCH = 5  # rows looked at for the header: staff may keep a banner above it
+
+
+def new_run_id() -> str:
+    """A unique ID for one run's Journal rows (`run=…` in `Détail`)."""
+    return uuid.uuid4().hex
 
 
 @dataclass(frozen=True)
@@ -63,12 +76,19 @@ def read_entries(rows: Rows | None) -> list[JournalEntry]:
     return entries
 
 
-def append(rows: Rows | None, entry: JournalEntry) -> Rows:
-    """The whole Journal tab with `entry` appended (rows kept as they were, header ensured)."""
-    existing = [list(r) for r in (rows or [])]
-    if not existing or [text(v) for v in existing[0]][: len(HEADERS)] != HEADERS:
-        existing = [list(HEADERS), *(existing[1:] if existing else [])]
-    return [*existing, entry.as_row()]
+def has_header(rows: Rows | None) -> bool:
+    """Whether the Journal's header row is among its first rows (a staff banner may be above)."""
+    return any(
+        [text(v) for v in row][: len(HEADERS)] == HEADERS for row in (rows or [])[:HEADER_SEARCH]
+    )
+
+
+def rows_to_append(rows: Rows | None, entries: Iterable[JournalEntry]) -> Rows:
+    """What to append at the end of the Journal tab (`rows`: as read) for `entries`: their
+    rows, after the header row when the tab has none (a new or emptied tab). Whatever the
+    tab holds stays as it is."""
+    new = [entry.as_row() for entry in entries]
+    return new if has_header(rows) else [list(HEADERS), *new]
 
 
 # -- people recorded in `Détail` ---------------------------------------------------------

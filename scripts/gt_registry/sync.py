@@ -4,7 +4,8 @@ From the registry, build the whole new contents of the tool-owned tabs `Éligibi
 `Bilan organisations`, compare them with what the same run read (keyed by person ID, never by
 row position, and ignoring the "Mis à jour le" column), and say what changed, down to the cell.
 A run in which nothing changed writes nothing. `write_back` is the only function here that
-touches a backend: one `write` call for the three owned tabs (one request on Google Sheets).
+touches a backend: one `write` call that rewrites the two tabs and appends the `Journal` row
+(one request on Google Sheets).
 
 Who is listed in `Éligibilité`: every person with at least one counted meeting in the season,
 plus anyone made active by a `Dérogation`. People who opted out are listed too: opting out
@@ -309,6 +310,7 @@ def journal_entry(
         "au": plan.eligibility.today.isoformat(),
         "personnes": str(len(plan.listed)),
         "actifs": str(len(plan.active)),
+        journal.RUN: journal.new_run_id(),
     }
     return journal.JournalEntry(
         now, COMMAND, by, changes_text(plan), problems_text(problems), detail
@@ -317,13 +319,12 @@ def journal_entry(
 
 def write_contents(
     plan: SyncPlan, config: Config, entry: journal.JournalEntry, journal_rows: Rows | None
-) -> dict[str, Rows]:
-    """The three owned tabs, whole, as one backend write."""
-    return {
-        config.tab("eligibility"): plan.rows,
-        config.tab("summary"): plan.summary,
-        config.tab("journal"): journal.append(journal_rows, entry),
-    }
+) -> tuple[dict[str, Rows], dict[str, Rows]]:
+    """One backend write: the two tabs rewritten whole, and the Journal row appended (after
+    the header when the tab has none), as (`contents`, `appended`)."""
+    contents = {config.tab("eligibility"): plan.rows, config.tab("summary"): plan.summary}
+    appended = {config.tab("journal"): journal.rows_to_append(journal_rows, [entry])}
+    return contents, appended
 
 
 def write_back(
@@ -342,7 +343,8 @@ def write_back(
         return False
     try:
         entry = journal_entry(plan, backend.identity(), problems, now)
-        backend.write(write_contents(plan, config, entry, registry.owned.get("journal")), snapshot)
+        contents, appended = write_contents(plan, config, entry, registry.owned.get("journal"))
+        backend.write(contents, snapshot, appended)
     except SourceError as err:
         if NOTHING_WRITTEN in str(err):
             raise

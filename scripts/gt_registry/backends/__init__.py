@@ -2,9 +2,12 @@
 
 - `read()` returns the raw rows of every tab the registry needs (staff tabs and owned tabs),
   in one go (one HTTP request for Google Sheets).
-- `write(contents, previous)` replaces the *whole* contents of tool-owned tabs, and nothing
-  else, in one go (one HTTP request for Google Sheets); `previous` is the snapshot read
-  earlier, so leftover rows of a longer previous content are cleared.
+- `write(contents, previous, appended)` replaces the *whole* contents of tool-owned tabs
+  (`contents`: Éligibilité, Bilan organisations) and adds `appended` rows at the end of
+  tool-owned tabs *as they are at write time* (the Journal row: a row another run added
+  since our read stays), and nothing else, in one go (one HTTP request for Google Sheets);
+  `previous` is the snapshot read earlier, so leftover rows of a longer previous content are
+  cleared.
 - `initialise(layout, data, force, dry_run)` creates missing tabs/headers (`gt init`): it
   reads what it needs, lets `initplan.plan_init` decide, and applies that plan.
 
@@ -17,9 +20,10 @@ Nothing from Google is imported unless the sheet is a Google one.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
 from ..model import Rows
@@ -29,6 +33,7 @@ if TYPE_CHECKING:
 
 GOOGLE_URL = re.compile(r"docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)")
 GOOGLE_KEY = re.compile(r"^[A-Za-z0-9_-]{30,}$")
+NOTHING_APPENDED: Mapping[str, Rows] = MappingProxyType({})
 
 
 @dataclass
@@ -78,7 +83,12 @@ class Backend(Protocol):
 
     def read(self) -> Snapshot: ...
 
-    def write(self, contents: dict[str, Rows], previous: Snapshot) -> None: ...
+    def write(
+        self,
+        contents: dict[str, Rows],
+        previous: Snapshot,
+        appended: Mapping[str, Rows] = NOTHING_APPENDED,
+    ) -> None: ...
 
     def identity(self) -> str: ...
 

@@ -45,7 +45,15 @@ from ..errors import SourceError, WriteFailed
 from ..initplan import Dropdown, InitPlan, plan_init
 from ..model import Rows, Value, column_letter, column_number, quote_tab
 from ..retry import backoff
-from . import InitReport, Snapshot, TabLayout, header_spellings, match_tabs, tab_names
+from . import (
+    NOTHING_APPENDED,
+    InitReport,
+    Snapshot,
+    TabLayout,
+    header_spellings,
+    match_tabs,
+    tab_names,
+)
 
 # Spreadsheets only: the tool never needs Drive, so a leaked token cannot list files.
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
@@ -248,7 +256,12 @@ class GoogleSheetsBackend:
 
     # -- write ------------------------------------------------------------------------
 
-    def write(self, contents: dict[str, Rows], previous: Snapshot) -> None:
+    def write(
+        self,
+        contents: dict[str, Rows],
+        previous: Snapshot,
+        appended: Mapping[str, Rows] = NOTHING_APPENDED,
+    ) -> None:
         """Replace the whole contents of tool-owned tabs, all or nothing, in ONE request:
 
         - steady state (every tab exists and is big enough): one `values:batchUpdate`
@@ -263,6 +276,13 @@ class GoogleSheetsBackend:
 
         Tabs are written under their real names (`previous.actual`). Everything the write
         knows of the spreadsheet comes from `previous`."""
+        contents = {
+            **contents,
+            **{
+                name: [*(_folded_get(previous.tabs, name) or []), *rows]
+                for name, rows in appended.items()
+            },
+        }
         self._refuse_staff_tabs(contents, previous)
         if not contents:
             return

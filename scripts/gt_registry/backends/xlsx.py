@@ -21,7 +21,7 @@ import re
 import struct
 import time
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
@@ -32,7 +32,15 @@ from ..errors import SourceError, WriteFailed
 from ..files import atomic_write
 from ..initplan import TabPlan, plan_init
 from ..model import Rows, Value, column_letter
-from . import InitReport, Snapshot, TabLayout, header_spellings, match_tabs, tab_names
+from . import (
+    NOTHING_APPENDED,
+    InitReport,
+    Snapshot,
+    TabLayout,
+    header_spellings,
+    match_tabs,
+    tab_names,
+)
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -78,7 +86,19 @@ class WorkbookBackend:
         return Snapshot(tabs=tabs, existing=tuple(book.sheet_names), actual=actual)
 
     # -- writing -----------------------------------------------------------------------
-    def write(self, contents: dict[str, Rows], previous: Snapshot) -> None:
+    def write(
+        self,
+        contents: dict[str, Rows],
+        previous: Snapshot,
+        appended: Mapping[str, Rows] = NOTHING_APPENDED,
+    ) -> None:
+        if appended:
+            # Interim, until the locked read-to-write lands: the tab as it is now, then the rows.
+            now = self.read().tabs
+            contents = {
+                **contents,
+                **{name: [*(now.get(name) or []), *rows] for name, rows in appended.items()},
+            }
         staff = [t.name for t in self.config.staff_tabs.values()]
         forbidden = sorted(set(match_tabs(contents, staff).values()) | (set(contents) & set(staff)))
         if forbidden:
