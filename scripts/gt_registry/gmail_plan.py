@@ -291,13 +291,15 @@ UPDATE_LINE = {
 
 
 def as_update(message: Outgoing) -> Outgoing:
-    """The same message saying it is an update: the subject and the first line."""
+    """The same message saying it is an update: the subject and the first line (unless the
+    templates already wrote it so: a subject starting with the update prefix)."""
     language = message.language if message.language in UPDATE_SUBJECT else "fr"
     parsed = email.message_from_bytes(message.data, policy=email.policy.SMTP)
     assert isinstance(parsed, EmailMessage)
     subject = str(parsed.get("Subject", ""))
-    if not subject.startswith(UPDATE_SUBJECT[language]):
-        parsed.replace_header("Subject", UPDATE_SUBJECT[language] + subject)
+    if subject.startswith(UPDATE_SUBJECT[language]):
+        return message  # the templates already said so (a re-issued invitation)
+    parsed.replace_header("Subject", UPDATE_SUBJECT[language] + subject)
     line = UPDATE_LINE[language]
     for part in parsed.walk():
         if part.is_multipart() or part.get_content_disposition() == "attachment":
