@@ -19,7 +19,7 @@ from gt_registry.backends.xlsx import WorkbookBackend
 from gt_registry.config import Config
 from gt_registry.errors import WriteFailed
 from openpyxl.comments import Comment
-from openpyxl.styles import Font
+from openpyxl.styles import Color, Font
 from python_calamine import CalamineWorkbook
 from test_xlsx_backend import staff_workbook
 
@@ -41,6 +41,11 @@ TRICKY: list[object] = [
 ]
 
 
+# What the writer gives the owned tabs' header: the default font, bold (a bold font with no name
+# or size shows in a serif in LibreOffice, so the writer would add this one to styles.xml).
+HEADER_FONT = Font(bold=True, name="Calibri", sz=11, family=2, scheme="minor", color=Color(theme=1))
+
+
 def owned_workbook(tmp_path: Path, comment_on_staff: bool = False, bold: bool = True) -> Path:
     """The staff workbook after a first write: the owned tabs exist, with a bold header row."""
     path = staff_workbook(tmp_path)
@@ -49,7 +54,7 @@ def owned_workbook(tmp_path: Path, comment_on_staff: bool = False, bold: bool = 
         sheet = book.create_sheet(name)
         sheet.append(["ID", "Valeur"])
         for cell in sheet[1] if bold else ():
-            cell.font = Font(bold=True)
+            cell.font = HEADER_FONT
     if comment_on_staff:
         book["Personnes"]["B2"].comment = Comment("Vérifier l'orthographe", "Camille")
     book.save(path)
@@ -328,7 +333,9 @@ def test_the_header_never_borrows_a_staff_font(tmp_path: Path, config: Config) -
     backend = WorkbookBackend(path, config)
     backend.write({"Journal": [["Date"], ["x"]]}, backend.read())
     header = openpyxl.load_workbook(path)["Journal"]["A1"]
-    assert header.value == "Date" and not header.font.bold
+    # The header is bold in a named font of its own (added to styles.xml), never the staff's red.
+    assert header.value == "Date" and header.font.bold and header.font.name == "Calibri"
+    assert header.font.color is None or header.font.color.rgb != "FFFF0000"
 
 
 def test_owned_tabs_are_protected_with_a_warning_and_staff_tabs_are_not(

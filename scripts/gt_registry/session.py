@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -81,6 +81,7 @@ class Session:
         with paused_gc():
             snapshot = self.backend.read()
             result = load_registry(snapshot, self.config, self.today)
+        result.problems[:0] = snapshot.problems  # found while reading (a stray far cell)
         if result.fatal and not allow_fatal:
             lines = "\n".join(f"  {p}" for p in result.fatal)
             raise SourceError(
@@ -88,3 +89,17 @@ class Session:
                 "corrigez l'onglet ou l'en-tête indiqué (ou lancez « gt init » pour les créer), puis relancez",
             )
         return Loaded(snapshot, result)
+
+    @contextmanager
+    def writing(
+        self, notice: Callable[[str], None] | None = None, *, dry_run: bool = False
+    ) -> Iterator[None]:
+        """Entered before the read by every command that writes, left after its write: the
+        backend's exclusive lock (a lock file beside a workbook), so no other run writes in
+        between and both runs' Journal rows are kept. `notice` is told when it must wait. A
+        dry run takes no lock."""
+        if dry_run:
+            yield
+            return
+        with self.backend.exclusive(notice):
+            yield

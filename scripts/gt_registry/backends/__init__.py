@@ -20,13 +20,14 @@ Nothing from Google is imported unless the sheet is a Google one.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
-from ..model import Rows
+from ..model import Problem, Rows
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -52,6 +53,10 @@ class Snapshot:
     # the read fetched the spreadsheet's metadata (None: it did not, a write needing IDs asks).
     grid: dict[str, tuple[int, int]] = field(default_factory=dict)
     sheet_ids: dict[str, int] | None = None
+    # Workbook only: (size, mtime_ns, sha256) of the file as read, so a write refuses a file
+    # changed since; and data problems found while reading (a stray far cell, ignored).
+    version: tuple[int, int, str] | None = None
+    problems: list[Problem] = field(default_factory=list)
 
     def real_name(self, configured: str) -> str:
         return self.actual.get(configured, configured)
@@ -91,6 +96,14 @@ class Backend(Protocol):
     ) -> None: ...
 
     def identity(self) -> str: ...
+
+    def exclusive(
+        self, notice: Callable[[str], None] | None = None
+    ) -> AbstractContextManager[None]:
+        """Held from the read to the write by every command that writes: no other writer
+        in between (a lock file beside a workbook; nothing on Google Sheets, whose write
+        appends the Journal row atomically). `notice` is told when it has to wait."""
+        ...
 
     def initialise(
         self,

@@ -187,6 +187,11 @@ class GoogleSheetsBackend:
         except (OSError, KeyError):  # no login name in some containers
             return "inconnu"
 
+    @contextmanager
+    def exclusive(self, notice: Callable[[str], None] | None = None) -> Iterator[None]:
+        """No lock on Google Sheets: the write appends the Journal row atomically."""
+        yield
+
     # -- read -------------------------------------------------------------------------
 
     def read(self) -> Snapshot:

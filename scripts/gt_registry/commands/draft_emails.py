@@ -85,6 +85,8 @@ def draft_emails(
             param_hint="TEMPLATE",
         )
     run = session(ctx)
+    # The lock, from the read to the write (released when the command ends).
+    ctx.with_resource(run.writing(lambda text: click.echo(text, err=True), dry_run=dry_run))
     result = drafting.draft_emails(
         run,
         read_registry(run),

@@ -71,6 +71,8 @@ def draft_invitations(
       gt draft-invitations R-2020-AI-4 --only-new
     """
     run = session(ctx)
+    # The lock, from the read to the write (released when the command ends).
+    ctx.with_resource(run.writing(lambda text: click.echo(text, err=True), dry_run=dry_run))
     result = drafting.draft_invitations(
         run,
         read_registry(run),

@@ -47,6 +47,8 @@ def init(
       gt --sheet registre.xlsx init
     """
     run = session(ctx)
+    # The lock, from the read to the write (released when the command ends).
+    ctx.with_resource(run.writing(lambda text: click.echo(text, err=True), dry_run=dry_run))
     config = run.config
     demo = demo or demo_season is not None
     today = run.today if demo_season is None else run.settings.as_of  # named: its 15 June

@@ -49,6 +49,8 @@ def sync_eligibility(ctx: click.Context, dry_run: bool, season: str | None) -> N
       sync-eligibility --season 2019-2020 --sheet registre.xlsx
     """
     run = session(ctx)
+    # The lock, from the read to the write (released when the command ends).
+    ctx.with_resource(run.writing(lambda text: click.echo(text, err=True), dry_run=dry_run))
     chosen = _season(run, season)
     loaded = read_registry(run)
     registry, problems = loaded.result.registry, loaded.result.problems
