@@ -234,7 +234,8 @@ def test_existing_folder_needs_force(run_gt: Run, demo_xlsx: Path, tmp_path: Pat
         "--force",
     )
     assert forced.exit_code == 0, forced.output
-    assert not (out / "note.txt").exists()
+    assert (out / "note.txt").read_text() == "mine"  # not the tool's: kept, and said so
+    assert "note.txt" in forced.stderr and "restent en place" in forced.stderr
 
 
 def add_member(path: Path, row: list[object]) -> None:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -207,8 +208,27 @@ def slug(text: str, keep_case: bool = False) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-")
 
 
+NAME_BYTES = 120  # a file name's length, extension included: far below any system's limit
+FOLDER_BYTES = 100
+# Names Windows refuses for a file, whatever the extension.
+RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{n}" for p in ("COM", "LPT") for n in range(10)}
+
+
+def bounded(base: str, limit: int) -> str:
+    """`base` (a slug: ASCII letters, digits, `-`) cut to `limit` characters, with a short
+    hash of the whole text when cut so that two long names stay apart; never a name Windows
+    reserves."""
+    if len(base) > limit:
+        digest = hashlib.sha256(base.encode("utf-8")).hexdigest()[:8]
+        base = f"{base[: limit - 9].rstrip('-')}-{digest}"
+    if base.upper() in RESERVED:
+        base = f"{base}-gt"
+    return base
+
+
 def file_names(people: Sequence[Person]) -> dict[str, str]:
-    """Stable, readable file names: `P-0042-dupont-anne.eml` (unique within the run)."""
+    """Stable, readable file names: `P-0042-dupont-anne.eml` (unique within the run), at
+    most `NAME_BYTES` long, with no separator or character a file system would refuse."""
     names: dict[str, str] = {}
     used: set[str] = set()
     for person in sorted(people, key=lambda p: p.id):
@@ -222,16 +242,19 @@ def file_names(people: Sequence[Person]) -> dict[str, str]:
                 ),
             )
         )
-        name, n = f"{base}.eml", 2
+        room = NAME_BYTES - len(".eml")
+        name, n = f"{bounded(base, room)}.eml", 2
         while name.casefold() in used:
-            name, n = f"{base}-{n}.eml", n + 1
+            suffix = f"-{n}"
+            name, n = f"{bounded(base, room - len(suffix))}{suffix}.eml", n + 1
         used.add(name.casefold())
         names[person.id] = name
     return names
 
 
 def folder_name(text: str) -> str:
-    return slug(text, keep_case=True) or "brouillons"
+    """A folder (or attachment) name from an ID: a bounded slug, `brouillons` when empty."""
+    return bounded(slug(text, keep_case=True), FOLDER_BYTES) or "brouillons"
 
 
 # -- the two kinds of run ---------------------------------------------------------------

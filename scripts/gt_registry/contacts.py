@@ -27,8 +27,14 @@ from . import i18n
 from .audience import invited_people, is_invited, require_audience, require_opt_out_column
 from .config import Config, Limits
 from .eligibility import Eligibility, Season, compute_eligibility
-from .errors import ConfigError, SelectionError, TemplateFailure
-from .files import atomic_write_bytes
+from .errors import SelectionError, TemplateFailure
+from .files import (
+    atomic_write_bytes,
+    check_output_file,
+    protected_places,
+    protected_places_of,
+    refused,
+)
 from .model import (
     EVENING,
     LAUNCH,
@@ -618,21 +624,23 @@ def _first_failing(template: Template, context: dict[str, Any], limits: Limits) 
     return high - 1
 
 
-def write_output(data: bytes, out: Path, *, force: bool = False) -> None:
-    """Write atomically (a temporary file then a rename): never a partial file."""
-    if out.exists() and not force:
-        raise ConfigError(
-            f"{out} existe déjà : rien n'a été écrit",
-            "ajoutez --force pour le remplacer, ou choisissez un autre --out",
-        )
-    if out.is_dir():
-        raise ConfigError(f"{out} est un dossier", "donnez un nom de fichier à --out")
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise ConfigError(
-            f"{folder} : dossier introuvable", "créez-le ou choisissez un autre --out"
-        )
-    atomic_write_bytes(out, data)
+def write_output(
+    data: bytes,
+    out: Path,
+    *,
+    force: bool = False,
+    config: Config | None = None,
+    protected: Sequence[Path] = (),
+) -> None:
+    """Write atomically (a temporary file then a rename): never a partial file. Refused, with
+    nothing written, as `files.check_output_file` says: never the registry, the configuration
+    (given `config`) or a template (`protected`), an existing file only with `force`."""
+    places = protected_places(config, protected) if config else protected_places_of(protected)
+    check_output_file(out, places, force, option="--out")
+    try:
+        atomic_write_bytes(out, data)
+    except OSError as err:
+        raise refused(err, out, "--out") from err
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from .composer import (
 from .contexts import Extra, mailing_extra
 from .eligibility import Season, compute_eligibility
 from .errors import SelectionError, SourceError, WriteFailed
-from .mail import Output, check_output, write_output
+from .files import protected_places
+from .mail import Output, check_output, kept_files, write_output
 from .model import Person, Rows
 from .recipients import (
     INVITATION_COMMAND,
@@ -117,11 +118,13 @@ class Drafted:
     dry_run: bool
 
     def warnings(self) -> list[Line]:
-        """Who got no draft because of a cell to fix (shown before anything is written)."""
+        """Who got no draft because of a cell to fix, and what the tool leaves in the drafts
+        folder because it did not write it (shown before anything is written)."""
+        lines = kept_lines(self.output)
         if not self.skipped:
-            return []
+            return lines
         title = f"{len(self.skipped)} personne(s) sans brouillon (corrigez la cellule indiquée) :"
-        return [Line(title, "warning"), *(Line(f"  {item}") for item in self.skipped)]
+        return [*lines, Line(title, "warning"), *(Line(f"  {item}") for item in self.skipped)]
 
     def listing(self) -> list[str]:
         """A dry run's drafts (file, recipient, language, subject); nothing after a real run."""
@@ -141,6 +144,23 @@ class Drafted:
 
 
 D = TypeVar("D", bound=Drafted)
+
+
+def kept_lines(output: Output, shown: int = 5) -> list[Line]:
+    """The files of an existing drafts folder that the tool did not write (or that changed
+    since): they stay as they are."""
+    kept = kept_files(output)
+    if not kept:
+        return []
+    more = f", … et {len(kept) - shown} autre(s)" if len(kept) > shown else ""
+    return [
+        Line(
+            f"{output.folder} : {len(kept)} fichier(s) que l'outil n'a pas écrits (ou modifiés depuis) restent en place : "
+            + ", ".join(kept[:shown])
+            + more,
+            "warning",
+        )
+    ]
 
 
 EPILOG_NEXT = (
@@ -285,7 +305,15 @@ def draft_invitations(
     meeting = find_meeting(registry, meeting_id)
     entries = journal.read_entries(registry.owned.get("journal"))
     plan = plan_invitations(registry, meeting, entries, run.today, only_new=only_new, force=force)
-    output = Output(out or config.drafts_dir / folder_name(meeting.id), mbox, force, add=only_new)
+    output = Output(
+        out or config.drafts_dir / folder_name(meeting.id),
+        mbox,
+        force,
+        add=only_new,
+        owner=f"réunion {meeting.id}",
+        protected=protected_places(config),
+        create_parents=out is None,  # the configured drafts folder; --out's parent must exist
+    )
     now = run.now  # the Date: header, in Paris time
     drafts, unsafe = _render(
         output,
@@ -338,7 +366,14 @@ def draft_emails(
             "vérifiez --group, --active ou --to-hosts, et --as-of (la saison)",
         )
     name = folder_name(f"{template}-{group}" if group else template)
-    output = Output(out or config.drafts_dir / name, mbox, force)
+    output = Output(
+        out or config.drafts_dir / name,
+        mbox,
+        force,
+        owner=f"envoi {template}" + (f" (groupe {group})" if group else ""),
+        protected=protected_places(config),
+        create_parents=out is None,
+    )
     now = run.now  # the Date: header, in Paris time
     drafts, unsafe = _render(
         output,

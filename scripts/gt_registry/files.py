@@ -7,10 +7,19 @@ old one's permissions, or follows the umask when it is new.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import EXIT_USAGE, RegistryError
+
+if TYPE_CHECKING:
+    from .config import Config
 
 TEMP_PREFIX = ".gt-"  # temporary files of the tool start with this (a killed run may leave one)
 
@@ -49,3 +58,190 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         temp.write_bytes(data)
 
     atomic_write(path, save)
+
+
+# -- what an output option may replace ------------------------------------------------------
+#
+# The tool replaces only what it made (see docs: "What the tool may change or delete"): never
+# the registry, the configuration, a template folder or anything above them, and an existing
+# output file only with --force, only a regular file.
+
+
+class OutputRefused(RegistryError):
+    """An output cannot be written where it was asked; nothing was written (exit 3)."""
+
+    def __init__(self, message: str, hint: str = "", *, option: str = "") -> None:
+        super().__init__(message, hint)
+        self.option = option
+
+
+class ProtectedOutput(OutputRefused):
+    """An output option names the registry, the configuration, a template folder, something
+    above them, or a path that is not a regular file: a wrong command line (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+@dataclass(frozen=True)
+class Place:
+    """Something no output may replace: its resolved path, and what it is (for the message)."""
+
+    path: Path
+    what: str
+    folder: bool = False  # a template folder: nothing may be written inside it either
+
+
+def resolved(path: Path) -> Path:
+    return Path(os.path.realpath(path))
+
+
+def protected_places(config: Config, extra: Iterable[Path] = ()) -> tuple[Place, ...]:
+    """The registry (a local workbook), the configuration file, every template folder, and
+    `extra` files (a custom `--template`)."""
+    from .backends import google_key
+
+    places = []
+    if google_key(config.sheet) is None:
+        places.append(Place(resolved(Path(config.sheet)), "le registre"))
+    if config.source_file is not None:
+        places.append(Place(resolved(config.source_file), "le fichier de configuration"))
+    for root in config.template_roots:
+        places.append(Place(resolved(root), "un dossier de modèles", folder=True))
+    return (*places, *protected_places_of(extra))
+
+
+def protected_places_of(paths: Iterable[Path], what: str = "un modèle") -> tuple[Place, ...]:
+    """Protected places without a configuration: these files only."""
+    return tuple(Place(resolved(p), what) for p in paths)
+
+
+def _same(path: Path, place: Path) -> bool:
+    try:
+        return os.path.samefile(path, place)  # also a hard link or a symbolic link to it
+    except OSError:
+        return False
+
+
+def check_protected(path: Path, places: Sequence[Place], *, option: str, folder: bool) -> None:
+    """`ProtectedOutput` when `path` is one of `places`, lies in a template folder, or (for
+    a folder to fill) is above one of them; nothing is read or written."""
+    real = resolved(path)
+    for place in places:
+        if real == place.path or _same(path, place.path):
+            raise ProtectedOutput(
+                f"{option} {path} : c'est {place.what} ({place.path}) : rien n'a été écrit",
+                f"choisissez un autre {option} : l'outil ne remplace jamais {place.what}",
+                option=option,
+            )
+        if place.folder and place.path in real.parents:
+            raise ProtectedOutput(
+                f"{option} {path} : dans {place.what} ({place.path}) : rien n'a été écrit",
+                f"choisissez un autre {option}, hors des dossiers de modèles",
+                option=option,
+            )
+        if folder and real in place.path.parents:
+            raise ProtectedOutput(
+                f"{option} {path} : ce dossier contient {place.what} ({place.path}) : rien n'a été écrit",
+                f"choisissez pour {option} un dossier à part, nouveau ou vide (par exemple {path / 'brouillons'})",
+                option=option,
+            )
+
+
+def check_output_file(
+    path: Path,
+    config: Config | Sequence[Place],
+    force: bool,
+    *,
+    option: str = "--out",
+) -> None:
+    """May `path` be written as an output file? Refused (nothing written) when it is the
+    registry, the configuration or a template (`ProtectedOutput`, exit 2), not a regular file
+    (a folder, a device, a FIFO, a broken link: exit 2), an existing file without `force`, a
+    read-only file, or in a missing or read-only folder (`OutputRefused`, exit 3).
+
+    `config` gives the protected places (or pass `protected_places(...)` directly). A symbolic
+    link to a regular file is followed: the file it points to is replaced, the link kept."""
+    from .config import Config
+
+    places = protected_places(config) if isinstance(config, Config) else tuple(config)
+    check_protected(path, places, option=option, folder=False)
+    try:
+        link = os.lstat(path)
+    except FileNotFoundError:
+        link = None
+    except OSError as err:
+        raise refused(err, path, option) from err
+    if link is not None:
+        try:
+            target = os.stat(path)
+        except FileNotFoundError as err:
+            raise ProtectedOutput(
+                f"{option} {path} : lien symbolique vers un fichier absent ({os.readlink(path)}) : rien n'a été écrit",
+                f"donnez à {option} le chemin du fichier lui-même, ou un nouveau nom",
+                option=option,
+            ) from err
+        if not stat.S_ISREG(target.st_mode):
+            kind = "un dossier" if stat.S_ISDIR(target.st_mode) else "un fichier spécial"
+            raise ProtectedOutput(
+                f"{option} {path} : c'est {kind}, pas un fichier ordinaire : rien n'a été écrit",
+                f"donnez à {option} un nom de fichier (nouveau, ou un fichier ordinaire avec --force)",
+                option=option,
+            )
+        if not force:
+            raise OutputRefused(
+                f"{path} existe déjà : rien n'a été écrit",
+                f"ajoutez --force pour le remplacer, ou choisissez un autre {option}",
+                option=option,
+            )
+        if not os.access(path, os.W_OK):
+            raise OutputRefused(
+                f"{path} est en lecture seule : rien n'a été écrit",
+                f"rendez-le modifiable (Propriétés › décocher Lecture seule, ou chmod u+w), ou choisissez un autre {option}",
+                option=option,
+            )
+    check_folder_writable(resolved(path).parent if link else path.parent, option)
+
+
+def check_folder_writable(folder: Path, option: str) -> None:
+    """`OutputRefused` when `folder` (where a file will be created) is missing or read-only."""
+    folder = folder if str(folder) else Path(".")
+    if not folder.is_dir():
+        raise OutputRefused(
+            f"{folder} : dossier introuvable : rien n'a été écrit",
+            f"créez d'abord ce dossier, ou choisissez un autre {option}",
+            option=option,
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputRefused(
+            f"{folder} : dossier en lecture seule (droits insuffisants) : rien n'a été écrit",
+            f"donnez-vous le droit d'y écrire, ou choisissez un autre {option}",
+            option=option,
+        )
+
+
+def refused(err: OSError, path: Path, option: str = "") -> OutputRefused:
+    """An `OSError` while writing `path`, as a French message with the fix (exit 3)."""
+    where = f"ou choisissez un autre {option}" if option else "ou choisissez un autre emplacement"
+    code = err.errno
+    if code in (errno.EACCES, errno.EPERM):
+        message, hint = (
+            "écriture refusée (droits insuffisants)",
+            f"donnez-vous le droit d'écrire dans ce dossier, {where}",
+        )
+    elif code == errno.EROFS:
+        message, hint = "support en lecture seule", where.removeprefix("ou ").capitalize()
+    elif code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        message, hint = (
+            "disque plein (ou quota atteint)",
+            f"libérez de la place puis relancez, {where}",
+        )
+    elif code == errno.ENOENT:
+        message, hint = "dossier introuvable", f"créez d'abord le dossier, {where}"
+    elif code == errno.ENAMETOOLONG:
+        message, hint = (
+            "nom de fichier trop long",
+            f"choisissez un chemin plus court, {where.removeprefix('ou ')}",
+        )
+    else:
+        message, hint = err.strerror or str(err), f"vérifiez le dossier, {where}"
+    return OutputRefused(f"{path} : {message} : rien n'a été écrit", hint, option=option)

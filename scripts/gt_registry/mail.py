@@ -17,14 +17,17 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import email.utils
+import hashlib
+import json
 import mailbox
 import os
 import re
 import secrets
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage, MIMEPart
 from email.policy import EmailPolicy
@@ -32,7 +35,20 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RegistryError
-from .files import atomic_write
+from .files import (
+    TEMP_PREFIX,
+    OutputRefused,
+    Place,
+    ProtectedOutput,
+    atomic_write,
+    atomic_write_bytes,
+    check_folder_writable,
+    check_output_file,
+    check_protected,
+    refused,
+    resolved,
+    umask,
+)
 
 # C0, DEL, C1, and the Unicode line/paragraph separators: never allowed in a header value.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u0085]")
@@ -46,6 +62,7 @@ EXPECTED_HEADERS = (
     "Subject",
     "Date",
     "X-Unsent",
+    "Content-Language",
     "MIME-Version",
     "Content-Type",
     "Content-Transfer-Encoding",  # a message without attachment is a single text part
@@ -62,11 +79,10 @@ class UnsafeHeader(ValueError):
         self.why = why
 
 
-class OutputExists(RegistryError):
-    """The drafts folder or mbox already exists and `--force` was not given."""
+OutputExists = OutputRefused  # the former name: an output that may not be replaced
 
 
-class OutputFailed(RegistryError):
+class OutputFailed(OutputRefused):
     """Writing the drafts failed; nothing was left half-written."""
 
 
@@ -196,14 +212,19 @@ class DraftFactory:
         )
         self._attachments = [part.as_bytes(policy=POLICY) for part in attachments]
 
-    def draft(self, to: Mailbox, subject: str, text: str, html: str | None = None) -> bytes:
-        """One draft to one person (exactly one address in `To`); raises `UnsafeHeader`."""
+    def draft(
+        self, to: Mailbox, subject: str, text: str, html: str | None = None, language: str = ""
+    ) -> bytes:
+        """One draft to one person (exactly one address in `To`); raises `UnsafeHeader`.
+        `language` (`fr`, `en`…) is the `Content-Language` of the text (RFC 3282)."""
         headers = [
             self._head,
             to_line(address("To", to)),
             fold_header("Subject", one_line("Subject", subject)),
             self._tail_head,
         ]
+        if language:
+            headers.append(fold_header("Content-Language", language))
         body = self._text_part(text, "plain")
         if html is not None:
             body = self._multipart(
@@ -284,6 +305,15 @@ def parse(data: bytes) -> EmailMessage:
 
 
 # -- output -----------------------------------------------------------------------------
+#
+# A drafts folder carries the tool's marker (`.gt-brouillons`): the meeting or mailing it holds
+# and every file the tool wrote there, with its SHA-256. `--force` replaces only such a folder,
+# for the same meeting or mailing, and in it only those files, unchanged since: anything else
+# (a note, a draft edited by hand) stays, and is listed before anything is written.
+
+MARKER = ".gt-brouillons"
+MARKER_TOOL = "gt-registry"
+STAGING_PREFIX = f"{TEMP_PREFIX}brouillons-"  # a run's hidden folder, before the rename
 
 
 @dataclass(frozen=True)
@@ -294,54 +324,241 @@ class Output:
     mbox: Path | None = None
     force: bool = False
     add: bool = False  # --only-new: add files to an existing folder, replace nothing
+    owner: str = ""  # the meeting or mailing ("réunion R-2020-01"), kept in the marker
+    protected: tuple[Place, ...] = ()  # never written over (`files.protected_places`)
+    create_parents: bool = False  # the configured drafts folder is created when missing
+    option: str = "--out"
 
 
-def check_output(output: Output, names: Iterable[str]) -> None:
-    """Refuse, before anything is rendered or written, to overwrite without `--force`."""
-    if output.mbox is not None and output.mbox.exists() and not output.force:
-        raise OutputExists(
-            f"{output.mbox} existe déjà",
-            "ajoutez --force pour le remplacer, ou choisissez un autre --mbox",
+@dataclass(frozen=True)
+class Marker:
+    owner: str
+    files: dict[str, str]  # name → SHA-256 of what the tool wrote
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What a write will do in `folder` (resolved), decided before anything is written."""
+
+    folder: Path
+    exists: bool
+    ours: dict[str, str] = field(default_factory=dict)  # the tool's files, unchanged since
+    replace: frozenset[str] = frozenset()  # of those, the ones this run removes or replaces
+    kept: tuple[str, ...] = ()  # everything else in the folder, left as it is
+
+
+def read_marker(folder: Path) -> Marker | None:
+    """The folder's marker, or None when it has none (or one the tool cannot trust)."""
+    path = folder / MARKER
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    files = data.get("fichiers") if isinstance(data, dict) else None
+    if data.get("outil") != MARKER_TOOL or not isinstance(files, dict):
+        return None
+    return Marker(str(data.get("brouillons", "")), {str(k): str(v) for k, v in files.items()})
+
+
+def marker_bytes(owner: str, files: dict[str, str]) -> bytes:
+    data = {
+        "outil": MARKER_TOOL,
+        "lisez-moi": "Dossier de brouillons écrit par gt-registry. Avec --force, l'outil ne "
+        "remplace que les fichiers listés ici, s'ils n'ont pas changé ; ne modifiez pas ce fichier.",
+        "brouillons": owner,
+        "fichiers": dict(sorted(files.items())),
+    }
+    return (json.dumps(data, indent=1) + "\n").encode("ascii")  # ASCII: any tool reads it
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _unchanged(path: Path, digest: str) -> bool:
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        return _digest(path.read_bytes()) == digest
+    except OSError:
+        return False
+
+
+def _listing(folder: Path) -> list[str]:
+    """The folder's entries, without the marker and a killed run's hidden folders."""
+    return sorted(
+        name
+        for name in os.listdir(folder)
+        if name != MARKER and not name.startswith(STAGING_PREFIX)
+    )
+
+
+def _refuse(output: Output, message: str, hint: str) -> OutputRefused:
+    return OutputRefused(f"{message} : rien n'a été écrit", hint, option=output.option)
+
+
+def check_output(output: Output, names: Iterable[str]) -> Placement:
+    """What writing `names` into the output would do, or the reason it is refused, before
+    anything is rendered or written (again just before writing)."""
+    names = list(names)
+    if output.mbox is not None:
+        check_output_file(output.mbox, output.protected, output.force, option="--mbox")
+    check_protected(output.folder, output.protected, option=output.option, folder=True)
+    folder = output.folder
+    if folder.is_symlink():
+        if not folder.is_dir():
+            raise ProtectedOutput(
+                f"{output.option} {folder} : lien symbolique vers autre chose qu'un dossier : rien n'a été écrit",
+                f"donnez à {output.option} le chemin d'un dossier",
+                option=output.option,
+            )
+        folder = resolved(folder)
+    try:
+        exists = os.path.lexists(folder)
+        if not exists:
+            return _check_new(output, folder)
+        if not folder.is_dir():
+            raise ProtectedOutput(
+                f"{folder} existe et n'est pas un dossier : rien n'a été écrit",
+                f"choisissez un autre {output.option}",
+                option=output.option,
+            )
+        entries = _listing(folder)
+    except OSError as err:
+        raise refused(err, folder, output.option) from err
+    marker = read_marker(folder)
+    if marker is None and entries:
+        if all(name.endswith(".eml") for name in entries):
+            raise _refuse(
+                output,
+                f"{folder} : brouillons sans marqueur de l'outil ({MARKER}) — écrits par une version précédente, ou par quelqu'un d'autre ; l'outil ne les remplace pas",
+                f"supprimez ce dossier vous-même après vérification, ou choisissez un autre {output.option}",
+            )
+        raise _refuse(
+            output,
+            f"{folder} n'est pas un dossier de brouillons de l'outil ({len(entries)} élément(s), par exemple « {entries[0]} »)",
+            f"choisissez pour {output.option} un dossier nouveau ou vide ; l'outil ne touche pas à ce qu'il n'a pas écrit",
         )
-    if not output.folder.exists() or output.force:
-        return
-    if not output.folder.is_dir():
-        raise OutputExists(
-            f"{output.folder} existe et n'est pas un dossier", "choisissez un autre --out"
+    if marker is not None and marker.owner != output.owner:
+        raise _refuse(
+            output,
+            f"{folder} contient les brouillons d'un autre envoi ({marker.owner})",
+            f"choisissez un autre {output.option} (par défaut : un dossier par réunion ou par envoi)",
         )
+    ours = (
+        {}
+        if marker is None
+        else {n: h for n, h in marker.files.items() if n in entries and _unchanged(folder / n, h)}
+    )
+    kept = tuple(n for n in entries if n not in ours)
+    wanted = set(names)
     if output.add:
-        clash = sorted(n for n in names if (output.folder / n).exists())
-        if clash:
-            raise OutputExists(
-                f"{output.folder} : {len(clash)} brouillon(s) existent déjà (par exemple {clash[0]})",
+        clash = sorted(wanted & set(entries))
+        if clash and not output.force:
+            raise _refuse(
+                output,
+                f"{folder} : {len(clash)} brouillon(s) existent déjà (par exemple {clash[0]})",
                 "ajoutez --force pour les remplacer",
             )
-        return
-    if any(output.folder.iterdir()):
-        raise OutputExists(
-            f"le dossier {output.folder} existe déjà et n'est pas vide",
-            "ajoutez --force pour le remplacer, --only-new pour n'ajouter que les nouveaux, ou --out DOSSIER",
+        replace = frozenset(clash)
+    else:
+        if ours and not output.force:
+            raise _refuse(
+                output,
+                f"le dossier {folder} existe déjà ({marker.owner if marker else ''})",
+                "ajoutez --force pour le remplacer (seuls les fichiers écrits par l'outil le sont), "
+                "--only-new pour n'ajouter que les nouveaux, ou --out DOSSIER",
+            )
+        replace = frozenset(ours)
+    foreign = sorted(wanted & set(kept))
+    if foreign:
+        raise _refuse(
+            output,
+            f"{folder / foreign[0]} n'a pas été écrit par l'outil, ou a été modifié depuis"
+            + (f" (et {len(foreign) - 1} autre(s))" if len(foreign) > 1 else ""),
+            f"déplacez ce fichier si vous voulez le garder, ou choisissez un autre {output.option}",
         )
+    check_folder_writable(folder, output.option)
+    return Placement(folder, True, ours, replace, kept)
 
 
-def write_output(output: Output, files: Sequence[tuple[str, bytes]]) -> None:
-    """Write every draft, all or nothing: into a hidden temporary folder next to the target,
-    then renamed into place (per file with `add`); the mbox through a temporary file too."""
+def _check_new(output: Output, folder: Path) -> Placement:
+    parent = folder.parent
+    if output.create_parents:
+        while not os.path.lexists(parent) and parent != parent.parent:
+            parent = parent.parent
+    check_folder_writable(parent, output.option)
+    return Placement(folder, False)
+
+
+def kept_files(output: Output) -> list[str]:
+    """What a forced run leaves in the folder because the tool did not write it (or it was
+    changed since): shown before anything is written."""
     try:
-        output.folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{output.folder.name}-", dir=output.folder.parent))
-        try:
+        placement = check_output(output, ())
+    except RegistryError:
+        return []
+    return list(placement.kept)
+
+
+def write_output(output: Output, files: Sequence[tuple[str, bytes]]) -> Placement:
+    """Write every draft, all or nothing: a new folder is filled hidden beside its place, then
+    renamed; in an existing folder of the tool, the new files are prepared in a hidden folder
+    inside it, the marker is widened to old and new files, the files are renamed into place,
+    the tool's old files removed, and the marker narrowed. The mbox goes through a temporary
+    file too. Checked again first: the folder may have changed while the drafts rendered."""
+    placement = check_output(output, [name for name, _data in files])
+    digests = {name: _digest(data) for name, data in files}
+    folder = placement.folder
+    staging: Path | None = None
+    try:
+        if placement.exists:
+            staging = _staging(folder)
             _write_files(staging, files)
             if output.mbox is not None:
                 _write_mbox(output.mbox, (data for _name, data in files))
-            _move_into_place(staging, output)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            _fill(folder, staging, output, placement, digests)
+        else:
+            folder.parent.mkdir(parents=True, exist_ok=True)  # only with create_parents
+            staging = _staging(folder.parent)
+            _write_files(staging, files)
+            atomic_write_bytes(staging / MARKER, marker_bytes(output.owner, digests))
+            if output.mbox is not None:
+                _write_mbox(output.mbox, (data for _name, data in files))
+            os.replace(staging, folder)
+            staging = None
     except OSError as err:
         raise OutputFailed(
-            f"écriture impossible dans {output.folder} : {err.strerror or err}",
-            "vérifiez les droits du dossier ; aucun brouillon partiel n'a été laissé",
+            refused(err, folder, output.option).message,
+            refused(err, folder, output.option).hint + " ; aucun brouillon partiel n'a été laissé",
         ) from err
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    return placement
+
+
+def _staging(parent: Path) -> Path:
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
+    os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes it 0700: the folder follows the umask
+    return staging
+
+
+def _fill(
+    folder: Path, staging: Path, output: Output, placement: Placement, digests: dict[str, str]
+) -> None:
+    for name in os.listdir(folder):  # hidden folders of a killed run of the tool
+        if name.startswith(STAGING_PREFIX) and folder / name != staging:
+            shutil.rmtree(folder / name, ignore_errors=True)
+    final = {**placement.ours, **digests} if output.add else dict(digests)
+    atomic_write_bytes(folder / MARKER, marker_bytes(output.owner, {**placement.ours, **digests}))
+    for name in digests:
+        os.replace(staging / name, folder / name)
+    for name in placement.replace - set(digests):
+        (folder / name).unlink(missing_ok=True)
+    atomic_write_bytes(folder / MARKER, marker_bytes(output.owner, final))
 
 
 def _write_files(folder: Path, files: Sequence[tuple[str, bytes]]) -> None:
@@ -351,9 +568,9 @@ def _write_files(folder: Path, files: Sequence[tuple[str, bytes]]) -> None:
     try:
         for name, data in files:
             if folder_fd is None:
-                fd = os.open(folder / name, flags, 0o644)
+                fd = os.open(folder / name, flags, 0o666)
             else:
-                fd = os.open(name, flags, 0o644, dir_fd=folder_fd)
+                fd = os.open(name, flags, 0o666, dir_fd=folder_fd)
             try:
                 view = memoryview(data)
                 while view:
@@ -365,24 +582,7 @@ def _write_files(folder: Path, files: Sequence[tuple[str, bytes]]) -> None:
             os.close(folder_fd)
 
 
-def _move_into_place(staging: Path, output: Output) -> None:
-    folder = output.folder
-    if output.add and folder.is_dir():
-        for item in staging.iterdir():
-            os.replace(item, folder / item.name)
-        return
-    if folder.exists():
-        old = folder.with_name(f".{folder.name}-ancien-{secrets.token_hex(4)}")
-        os.replace(folder, old)
-        os.replace(staging, folder)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, folder)
-
-
 def _write_mbox(path: Path, messages: Iterable[bytes]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-
     def save(temp: Path) -> None:
         temp.unlink()  # mailbox.mbox creates it
         box = mailbox.mbox(temp, create=True)

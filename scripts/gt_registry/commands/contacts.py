@@ -18,6 +18,7 @@ from .common import (
     session,
     standalone,
 )
+from .outputs import check_output_options
 
 FORMAT_HELP = "\n".join(f"  {f.name:<11} {f.description}" for f in FORMATS.values())
 
@@ -70,7 +71,12 @@ FORMAT_HELP = "\n".join(f"  {f.name:<11} {f.description}" for f in FORMATS.value
     type=click.Path(path_type=Path, dir_okay=False),
     help="Fichier à écrire (défaut : la sortie standard).",
 )
-@click.option("--force", is_flag=True, help="Remplacer --out s'il existe déjà.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Remplacer --out s'il existe déjà (un fichier ordinaire ; jamais le registre, la "
+    "configuration ni un modèle).",
+)
 @click.option(
     "--sep",
     help="Séparateur : entre adresses pour emails (défaut « ; »), entre colonnes pour les CSV.",
@@ -112,6 +118,9 @@ def contacts(
     if format_name and template:
         raise click.UsageError("--format et --template s'excluent : choisissez l'un ou l'autre")
     run = session(ctx)
+    templates = (template,) if template else ()
+    if out is not None and not dry_run:
+        check_output_options(ctx, run, file=out, force=force, extra=templates)
     loaded = read_registry(run)
     echo_problems(loaded.result.problems)
     result = contact_list(
@@ -130,7 +139,7 @@ def contacts(
         if out is None:
             click.echo(result.data, nl=False)  # bytes: written as they are, no re-encoding
         else:
-            write_output(result.data, out, force=force)
+            write_output(result.data, out, force=force, config=run.config, protected=templates)
         click.secho(result.summary(where), fg="green", err=True)
     ctx.exit(exit_for(loaded.result.problems))  # 1: written, but problems were listed above
 

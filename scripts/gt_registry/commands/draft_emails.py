@@ -18,6 +18,7 @@ from .common import (
     registry_options,
     session,
 )
+from .outputs import check_output_options
 
 
 @click.command(cls=GtCommand)
@@ -50,7 +51,12 @@ from .common import (
     help="Écrire aussi les messages dans un fichier mbox.",
 )
 @dry_run_option
-@click.option("--force", is_flag=True, help="Remplacer un dossier ou un mbox existant.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Remplacer les brouillons que l'outil a écrits pour cet envoi (les autres fichiers "
+    "du dossier restent) ou un mbox existant.",
+)
 @click.pass_context
 def draft_emails(
     ctx: click.Context,
@@ -87,6 +93,8 @@ def draft_emails(
     run = session(ctx)
     # The lock, from the read to the write (released when the command ends).
     ctx.with_resource(run.writing(lambda text: click.echo(text, err=True), dry_run=dry_run))
+    if not dry_run:
+        check_output_options(ctx, run, folder=out, file=mbox, file_option="--mbox", force=force)
     result = drafting.draft_emails(
         run,
         read_registry(run),

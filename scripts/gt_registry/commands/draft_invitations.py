@@ -18,6 +18,7 @@ from .common import (
     session,
     standalone,
 )
+from .outputs import check_output_options
 
 
 @click.command(cls=GtCommand)
@@ -42,7 +43,8 @@ from .common import (
 @click.option(
     "--force",
     is_flag=True,
-    help="Remplacer un dossier ou un mbox existant ; accepter une réunion passée.",
+    help="Remplacer les brouillons que l'outil a écrits pour cette réunion (les autres fichiers "
+    "du dossier restent) ou un mbox existant ; accepter une réunion passée.",
 )
 @click.pass_context
 def draft_invitations(
@@ -73,6 +75,8 @@ def draft_invitations(
     run = session(ctx)
     # The lock, from the read to the write (released when the command ends).
     ctx.with_resource(run.writing(lambda text: click.echo(text, err=True), dry_run=dry_run))
+    if not dry_run:
+        check_output_options(ctx, run, folder=out, file=mbox, file_option="--mbox", force=force)
     result = drafting.draft_invitations(
         run,
         read_registry(run),
