@@ -8,7 +8,14 @@ key for an empty range, integral numbers as JSON integers, Google's error bodies
 
 spreadsheets:batchUpdate is applied all or nothing, as Google does, with these requests:
 addSheet, deleteSheet, updateSheetProperties, appendDimension, setDataValidation,
-addProtectedRange and updateCells (userEnteredValue only).
+addProtectedRange, updateCells and appendCells (userEnteredValue only; appendCells writes
+after the tab's last row with data *when the batch is applied*, adding rows if the grid is
+full, as Google does).
+
+Faults: `fail_next` (an error status), `drop_next` (the connection lost), each either before
+the request is served or, with `applied=True`, after it was applied (the answer is lost);
+`on_request` runs a callback between requests (a staff edit, or a whole second run, for
+interleavings).
 
 Known simplifications: formulas are stored as text, not computed; cell formats other than
 "this cell holds a date" are not kept; JWT signatures are not verified; a tab name in a
@@ -504,6 +511,7 @@ class _Failure:
     kind: str
     status: int | None  # None: drop the connection
     remaining: int | None  # None: forever
+    applied: bool = False  # the request is applied first, then its answer lost
 
 
 @dataclass
@@ -535,13 +543,17 @@ class FakeSheets:
         title: str = "Registre GT",
         access: str | None = "writer",
         grid: tuple[int, int] = (DEFAULT_ROWS, DEFAULT_COLUMNS),
+        sheet_ids: Mapping[str, int] | None = None,
     ) -> Spreadsheet:
         """A spreadsheet with these tabs ({name: rows}, dates as `datetime.date`), each
         `grid` = (rows, columns) big at least; `access` is how it is shared with every
-        caller: "writer", "reader" or None (not shared: 403)."""
+        caller: "writer", "reader" or None (not shared: 403); `sheet_ids` gives some tabs
+        their sheet ID (as the program that created them chose it)."""
         spreadsheet = Spreadsheet(key, title, [], access)
         for index, (name, rows) in enumerate((tabs or {"Sheet1": []}).items()):
-            tab = Tab(sheet_id=0 if index == 0 else self._new_id(), title=name)
+            chosen = (sheet_ids or {}).get(name)
+            default = 0 if index == 0 else self._new_id()
+            tab = Tab(sheet_id=default if chosen is None else chosen, title=name)
             tab.rows, tab.columns = grid
             tab.set_rows(rows)
             spreadsheet.tabs.append(tab)
@@ -555,13 +567,17 @@ class FakeSheets:
         """Replace a tab's contents, as a staff member editing the sheet would."""
         self._tab(key, name).set_rows(rows)
 
-    def fail_next(self, kind: str, status: int = 429, times: int | None = 1) -> None:
-        """The next `times` requests of `kind` (None: all of them) get an error `status`."""
-        self._failures.append(_Failure(kind, status, times))
+    def fail_next(
+        self, kind: str, status: int = 429, times: int | None = 1, *, applied: bool = False
+    ) -> None:
+        """The next `times` requests of `kind` (None: all of them) get an error `status`;
+        with `applied`, after being applied (a 5xx whose work was done nonetheless)."""
+        self._failures.append(_Failure(kind, status, times, applied))
 
-    def drop_next(self, kind: str, times: int | None = 1) -> None:
-        """The next `times` requests of `kind` lose their connection (ConnectionError)."""
-        self._failures.append(_Failure(kind, None, times))
+    def drop_next(self, kind: str, times: int | None = 1, *, applied: bool = False) -> None:
+        """The next `times` requests of `kind` lose their connection (ConnectionError);
+        with `applied`, after being applied: the write is done, its answer lost."""
+        self._failures.append(_Failure(kind, None, times, applied))
 
     def on_request(self, kind: str, callback: Callable[[FakeSheets], None], after: int = 1) -> None:
         """Call `callback(fake)` once, right after the `after`-th request of `kind` has
@@ -641,6 +657,11 @@ class FakeSheets:
         self, record: FakeRequest, route: tuple[str, ...], headers: Mapping[str, Any]
     ) -> tuple[int, bytes, str]:
         failure = self._take_failure(record.kind)
+        if failure is not None and failure.applied:
+            try:
+                self._serve(record.kind, route, record.params, record.body, headers)
+            except ApiError as err:
+                return self._error(record.kind, err)  # refused: nothing applied, nothing lost
         if failure is not None and failure.status is None:
             raise requests.exceptions.ConnectionError(
                 "('Connection aborted.', RemoteDisconnected('Remote end closed connection "
@@ -883,6 +904,13 @@ class FakeSheets:
             value: Any = props
             for part in path.split("."):
                 value = value.get(part) if isinstance(value, dict) else None
+            if path == "title" and value is not None:
+                other = spreadsheet.find(str(value))
+                if other is not None and other is not tab:
+                    raise ApiError(
+                        400,
+                        f'A sheet with the name "{value}" already exists. Please enter another name.',
+                    )
             if value is not None or path != "title":
                 setattr(tab, attributes[path], value or 0 if path != "title" else value)
         return {}
@@ -967,6 +995,33 @@ class FakeSheets:
         return {}
 
 
+def _append_cells(self: FakeSheets, spreadsheet: Spreadsheet, payload: Json) -> Json:
+    """appendCells: `rows` of CellData after the last row with data in the tab (of any
+    column), rows inserted if the grid is full; columns are not added (400). Only
+    `userEnteredValue` is modelled."""
+    fields = {f.strip() for f in str(payload.get("fields", "")).split(",") if f.strip()}
+    if not fields:
+        raise ApiError(400, "At least one field must be specified.")
+    tab = _sheet(spreadsheet, payload.get("sheetId", 0))
+    rows = payload.get("rows", [])
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise ApiError(
+            400, "Invalid value at 'rows' (type.googleapis.com/google.apps.sheets.v4.RowData)"
+        )
+    cells = [[_cell_value(cell) for cell in row.get("values", [])] for row in rows]
+    top = max((r for r, _ in tab.cells), default=0) + 1
+    width = max((len(row) for row in cells), default=0)
+    bottom = top + len(cells) - 1
+    if width > tab.columns:
+        raise grid_error(tab, Box(top, 1, bottom, width))
+    tab.rows = max(tab.rows, bottom)
+    if fields & {"*", "userEnteredValue"}:
+        for r, row in enumerate(cells):
+            for c, value in enumerate(row):
+                tab.put((top + r, 1 + c), value)
+    return {}
+
+
 _STRUCTURE: dict[str, Callable[[FakeSheets, Spreadsheet, Json], Json]] = {
     "addSheet": FakeSheets._add_sheet,
     "deleteSheet": FakeSheets._delete_sheet,
@@ -975,6 +1030,7 @@ _STRUCTURE: dict[str, Callable[[FakeSheets, Spreadsheet, Json], Json]] = {
     "setDataValidation": FakeSheets._set_data_validation,
     "addProtectedRange": FakeSheets._add_protected_range,
     "updateCells": FakeSheets._update_cells,
+    "appendCells": _append_cells,
 }
 
 _EXTENDED = {"numberValue": (int, float), "stringValue": (str,), "boolValue": (bool,)}

@@ -33,8 +33,10 @@ def test_init_demo_then_check_on_google(
     result = gt("init", "--demo-season", "2019-2020")  # the season of the --as-of below
     assert result.exit_code == 0, result.output
     assert "onglet créé : Personnes" in result.output
-    # Structure in one batchUpdate, headers + demo in one values write, then the Journal row.
-    assert fake_sheets.count("batchUpdate") == 1 and fake_sheets.count("values.batchUpdate") == 2
+    # Structure in one batchUpdate, headers + demo in one values write, then the Journal row
+    # (appended: one more batchUpdate, the tabs named by the IDs init gave them).
+    assert fake_sheets.count("batchUpdate") == 2 and fake_sheets.count("values.batchUpdate") == 1
+    assert fake_sheets.count("metadata") == 1
     journal = fake_sheets.tab(KEY, "Journal")
     assert journal[1][1:3] == ["init", "gt-registre@gt-tests.iam.gserviceaccount.com"]
     assert journal[1][3].startswith("onglets créés : Organisations, Personnes")

@@ -48,6 +48,12 @@ OWNED: dict[str, Rows] = {
     "Bilan organisations": [["ID", "Nom"]],
     "Journal": [["Date", "Commande"], ["2020-06-01", "sync-eligibility"]],
 }
+# The sheet IDs the tool gives its tabs when it creates them (`gt init`, a first sync).
+TOOL_IDS = {
+    "Éligibilité": gsheets_module.OWNED_SHEET_IDS["eligibility"],
+    "Bilan organisations": gsheets_module.OWNED_SHEET_IDS["summary"],
+    "Journal": gsheets_module.OWNED_SHEET_IDS["journal"],
+}
 
 
 @pytest.fixture
@@ -62,8 +68,8 @@ def backend(config: Config) -> GoogleSheetsBackend:
 
 @pytest.fixture
 def registry(fake_sheets: FakeSheets) -> FakeSheets:
-    """A complete registry: every staff tab and every tool-owned tab."""
-    fake_sheets.add_spreadsheet(KEY, {**STAFF, **OWNED})
+    """A complete registry: every staff tab and every tool-owned tab (as the tool made them)."""
+    fake_sheets.add_spreadsheet(KEY, {**STAFF, **OWNED}, sheet_ids=TOOL_IDS)
     return fake_sheets
 
 
@@ -198,7 +204,7 @@ def test_write_to_an_owned_tab_spelled_differently_uses_its_real_name(
 
     backend.write({"Éligibilité": [["ID"], ["P-0001"]]}, previous)
 
-    assert fake_sheets.kinds()[start:] == ["values.batchUpdate"]
+    assert fake_sheets.kinds()[start:] == ["batchUpdate"]  # IDs from the read's metadata
     assert fake_sheets.tab(KEY, "Eligibilite") == [["ID"], ["P-0001"]]
     assert "Éligibilité" not in fake_sheets.tab_names(KEY)
 
@@ -206,7 +212,7 @@ def test_write_to_an_owned_tab_spelled_differently_uses_its_real_name(
 # -- write ------------------------------------------------------------------------------------
 
 
-def test_write_is_one_raw_values_batch_update(
+def test_write_is_one_atomic_batch_update_with_raw_values(
     registry: FakeSheets, backend: GoogleSheetsBackend
 ) -> None:
     previous = backend.read()
@@ -218,10 +224,17 @@ def test_write_is_one_raw_values_batch_update(
 
     backend.write({"Éligibilité": rows}, previous)
 
-    assert registry.kinds() == ["values.batchGet", "values.batchUpdate"]
-    body = registry.last("values.batchUpdate").body
-    assert body["valueInputOption"] == "RAW"
-    assert [item["range"] for item in body["data"]] == ["'Éligibilité'!A1:E3"]
+    assert registry.kinds() == ["values.batchGet", "batchUpdate"]
+    guard, update = registry.last("batchUpdate").body["requests"]
+    # The tool's sheet ID, checked in the same batch: renamed to the title just read.
+    assert guard["updateSheetProperties"] == {
+        "properties": {"sheetId": TOOL_IDS["Éligibilité"], "title": "Éligibilité"},
+        "fields": "title",
+    }
+    assert update["updateCells"]["range"] == {"sheetId": TOOL_IDS["Éligibilité"]}
+    assert update["updateCells"]["rows"][2]["values"][4] == {
+        "userEnteredValue": {"stringValue": "=1+1"}  # RAW: text, never a formula
+    }
     assert registry.tab(KEY, "Éligibilité") == [
         ["ID", "Membre actif", "Réunions", "Mis à jour le", "Détail"],
         ["P-0001", True, 2, "2020-06-15"],
@@ -240,9 +253,9 @@ def test_write_clears_leftover_rows_and_columns(
     backend.write({"Bilan organisations": [["ID", "Nom"], ["ORG-001", "Alpha"]]}, previous)
 
     assert registry.tab(KEY, "Bilan organisations") == [["ID", "Nom"], ["ORG-001", "Alpha"]]
-    assert registry.count("values.batchUpdate") == 1
-    data = registry.last("values.batchUpdate").body["data"]
-    assert data[0]["range"] == "'Bilan organisations'!A1:D6"
+    assert registry.count("batchUpdate") == 1
+    (update,) = [r for r in registry.last("batchUpdate").body["requests"] if "updateCells" in r]
+    assert update["updateCells"]["range"] == {"sheetId": TOOL_IDS["Bilan organisations"]}
 
 
 def test_write_of_every_owned_tab_is_still_one_request(
@@ -252,7 +265,7 @@ def test_write_of_every_owned_tab_is_still_one_request(
 
     backend.write({name: [*rows, ["nouveau"]] for name, rows in OWNED.items()}, previous)
 
-    assert registry.kinds() == ["values.batchGet", "values.batchUpdate"]
+    assert registry.kinds() == ["values.batchGet", "batchUpdate"]
     assert registry.tab(KEY, "Journal")[-1] == ["nouveau"]
 
 
@@ -301,10 +314,10 @@ def test_first_run_is_one_read_batch_and_one_atomic_batch_update(
         assert protection["warningOnly"] is True
         assert protection["description"] == gsheets_module.PROTECTION_NOTE
 
-    # Second run: the tabs exist, the steady state is back (1 read, 1 RAW values write).
+    # Second run: the tabs exist, the steady state is back (1 read, 1 write).
     start = len(fake_sheets.kinds())
     backend.write(OWNED, backend.read())
-    assert fake_sheets.kinds()[start:] == ["values.batchGet", "values.batchUpdate"]
+    assert fake_sheets.kinds()[start:] == ["values.batchGet", "batchUpdate"]
     for name, rows in OWNED.items():
         assert fake_sheets.tab(KEY, name) == rows
         assert len(fake_sheets.protected_ranges(KEY, name)) == 1
@@ -430,7 +443,7 @@ def test_staff_edit_between_read_and_write_is_kept(
     registry.on_request("values.batchGet", staff_sorts_attendance, after=1)
     previous = backend.read()
 
-    backend.write({"Journal": [*OWNED["Journal"], ["2020-06-15", "sync-eligibility"]]}, previous)
+    backend.write({}, previous, {"Journal": [["2020-06-15", "sync-eligibility"]]})
 
     assert registry.tab(KEY, "Présences") == [
         ["Réunion", "Personne", "Statut"],
@@ -438,8 +451,10 @@ def test_staff_edit_between_read_and_write_is_kept(
         ["R-2020-02", "P-0002"],
         ["R-2020-01", "P-0003", "présent"],
     ]
-    ranges = [item["range"] for item in registry.last("values.batchUpdate").body["data"]]
-    assert ranges == ["Journal!A1:B3"]
+    requests_ = registry.last("batchUpdate").body["requests"]
+    assert [next(iter(r)) for r in requests_] == ["updateSheetProperties", "appendCells"]
+    assert requests_[1]["appendCells"]["sheetId"] == TOOL_IDS["Journal"]
+    assert registry.tab(KEY, "Journal") == [*OWNED["Journal"], ["2020-06-15", "sync-eligibility"]]
 
 
 # -- retries and errors --------------------------------------------------------------------------
@@ -477,14 +492,14 @@ def test_persistent_failure_gives_up_and_writes_nothing(
 ) -> None:
     previous = backend.read()
     if status is None:
-        registry.drop_next("values.batchUpdate", times=None)
+        registry.drop_next("batchUpdate", times=None)
     else:
-        registry.fail_next("values.batchUpdate", status=status, times=None)
+        registry.fail_next("batchUpdate", status=status, times=None)
 
     with pytest.raises(WriteFailed) as caught:
         backend.write({"Journal": [["tout", "autre", "chose"]]}, previous)
 
-    assert registry.count("values.batchUpdate") == 5
+    assert registry.count("batchUpdate") == 5
     assert len(sleeps) == 4 and sum(sleeps) <= 120
     assert caught.value.message == (
         f"https://docs.google.com/spreadsheets/d/{KEY} : Google Sheets ne répond pas "

@@ -394,6 +394,13 @@ def _owned_headers(config: Config) -> dict[str, list[list[Any]]]:
     return {spec.name: [list(spec.headers)] for spec in config.owned_tabs.values()}
 
 
+def _tool_ids(config: Config) -> dict[str, int]:
+    """The sheet IDs the tool gives its tabs when it creates them (`gt init`)."""
+    from gt_registry.backends.gsheets import OWNED_SHEET_IDS
+
+    return {spec.name: OWNED_SHEET_IDS[key] for key, spec in config.owned_tabs.items()}
+
+
 @pytest.fixture
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("gt_registry.backends.gsheets.SLEEP", lambda _seconds: None)
@@ -402,7 +409,9 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def google_registry(fake_sheets: Any, config: Config) -> Any:
     """The small registry in a Google spreadsheet whose owned tabs exist (as `gt init` leaves them)."""
-    fake_sheets.add_spreadsheet(KEY, {**small_registry(), **_owned_headers(config)})
+    fake_sheets.add_spreadsheet(
+        KEY, {**small_registry(), **_owned_headers(config)}, sheet_ids=_tool_ids(config)
+    )
     return fake_sheets
 
 
@@ -412,21 +421,28 @@ def run_google(run_gt: Run, credentials: Path, *args: str) -> Result:
 
 @google
 def test_google_first_run_one_read_one_write_then_nothing(
-    run_gt: Run, google_registry: Any, service_account_file: Path
+    run_gt: Run, google_registry: Any, service_account_file: Path, config: Config
 ) -> None:
     result = run_google(run_gt, service_account_file)
     assert result.exit_code == 0, result.output
     assert result.stdout == FIRST_RUN_OUTPUT
-    assert google_registry.kinds() == ["values.batchGet", "values.batchUpdate"]
+    assert google_registry.kinds() == ["values.batchGet", "batchUpdate"]
     assert without_date(google_registry.tab(KEY, "Éligibilité")) == EXPECTED
     assert as_text(google_registry.tab(KEY, "Bilan organisations")) == EXPECTED_SUMMARY
     journal = google_registry.tab(KEY, "Journal")
     assert len(journal) == 2 and journal[1][2] == "gt-registre@gt-tests.iam.gserviceaccount.com"
-    written = {
-        item["range"].split("!")[0]
-        for item in google_registry.last("values.batchUpdate").body["data"]
-    }
-    assert written == {"'Éligibilité'", "'Bilan organisations'", "Journal"}
+    ids = _tool_ids(config)
+    written = [
+        (kind, body.get("range", body).get("sheetId"))
+        for request in google_registry.last("batchUpdate").body["requests"]
+        for kind, body in request.items()
+        if kind != "updateSheetProperties"  # the check of each sheet ID
+    ]
+    assert written == [
+        ("updateCells", ids["Éligibilité"]),
+        ("updateCells", ids["Bilan organisations"]),
+        ("appendCells", ids["Journal"]),  # appended: a concurrent run's row stays
+    ]
 
     google_registry.requests.clear()
     again = run_google(run_gt, service_account_file)
@@ -476,7 +492,7 @@ def test_google_leftover_rows_of_a_longer_previous_run_are_cleared(
     result = run_google(run_gt, service_account_file)
     assert result.exit_code == 0
     assert "Plus actifs : 30" in result.stdout
-    assert google_registry.kinds() == ["values.batchGet", "values.batchUpdate"]
+    assert google_registry.kinds() == ["values.batchGet", "batchUpdate"]
     assert without_date(google_registry.tab(KEY, "Éligibilité")) == EXPECTED
 
 
@@ -499,7 +515,7 @@ def test_google_staff_sort_between_read_and_write_changes_nothing(
     google_registry.on_request("values.batchGet", staff_sort, after=1)
     result = run_google(run_gt, service_account_file)
     assert result.exit_code == 0, result.output
-    assert google_registry.count("values.batchUpdate") == 1
+    assert google_registry.count("batchUpdate") == 1
     assert without_date(google_registry.tab(KEY, "Éligibilité")) == EXPECTED
     assert as_text(google_registry.tab(KEY, "Personnes")) == as_text(resorted)  # theirs, untouched
     # And a run after the sort agrees: nothing to write.
@@ -516,16 +532,16 @@ def test_google_write_failing_after_retries_changes_nothing(
     names = google_registry.tab_names(KEY)
     before = {name: google_registry.tab(KEY, name) for name in names}
     if failure == "503":
-        google_registry.fail_next("values.batchUpdate", 503, times=None)
+        google_registry.fail_next("batchUpdate", 503, times=None)
     else:
-        google_registry.drop_next("values.batchUpdate", times=None)
+        google_registry.drop_next("batchUpdate", times=None)
     result = run_google(run_gt, service_account_file)
     assert result.exit_code == 3
     assert "rien n'a été écrit" in result.stderr
     assert "Écrit :" not in result.stdout
     assert google_registry.tab_names(KEY) == names
     assert {name: google_registry.tab(KEY, name) for name in names} == before
-    assert google_registry.count("values.batchUpdate") > 1  # retried, then gave up
+    assert google_registry.count("batchUpdate") > 1  # retried, then gave up
 
 
 @google
@@ -535,7 +551,7 @@ def test_google_unreadable_sheet_exits_3(
     google_registry.fail_next("values.batchGet", 503, times=None)
     result = run_google(run_gt, service_account_file)
     assert result.exit_code == 3
-    assert google_registry.count("values.batchUpdate") == 0
+    assert google_registry.count("batchUpdate") == 0
 
 
 @google

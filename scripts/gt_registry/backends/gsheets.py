@@ -77,6 +77,10 @@ TIMEOUT = (10.0, 90.0)  # connect, read: a hung connection must not block a sche
 
 NEW_TAB_ROWS, NEW_TAB_COLUMNS = 1000, 26  # Google's defaults for a new tab
 GROWTH_MARGIN = 200  # rows added beyond the need, so growing stays rare
+# The sheet IDs the tool gives the tabs it creates, so that a steady-state write (whose read
+# is one values:batchGet, which tells no IDs) can name them; checked in the write itself.
+OWNED_SHEET_IDS = {"eligibility": 1_700_000_001, "summary": 1_700_000_002, "journal": 1_700_000_003}
+RECHECK_ROWS = 20  # rows above the read's last one a retry looks at (rows deleted meanwhile)
 RENDER = {
     "valueRenderOption": "UNFORMATTED_VALUE",
     "dateTimeRenderOption": "SERIAL_NUMBER",  # the loader converts serials per column
@@ -104,11 +108,14 @@ class RetriesExhausted(Exception):
 class RetryingHTTPClient(HTTPClient):
     """gspread's HTTP client with a bounded retry (its BackOffHTTPClient never gives up on
     a persistent 429): capped exponential back-off with jitter, `MAX_ATTEMPTS` attempts and
-    `MAX_WAIT` seconds of waiting at most, then `RetriesExhausted`."""
+    `MAX_WAIT` seconds of waiting at most, then `RetriesExhausted`. `attempts` = 1 for a
+    write whose retry must first check whether the failed attempt was applied."""
+
+    attempts = MAX_ATTEMPTS
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         waited = 0.0
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        for attempt in range(1, self.attempts + 1):
             try:
                 return super().request(*args, **kwargs)
             except APIError as err:
@@ -119,11 +126,19 @@ class RetryingHTTPClient(HTTPClient):
             except DROPPED as err:
                 cause = err
             delay = _delay(attempt, cause)
-            if attempt == MAX_ATTEMPTS or waited + delay > MAX_WAIT:
+            if attempt == self.attempts or waited + delay > MAX_WAIT:
                 raise RetriesExhausted(attempt, cause) from cause
             SLEEP(delay)
             waited += delay
         raise AssertionError("unreachable")
+
+    @contextmanager
+    def single_attempt(self) -> Iterator[None]:
+        self.attempts = 1
+        try:
+            yield
+        finally:
+            self.attempts = MAX_ATTEMPTS
 
 
 def _delay(attempt: int, cause: Exception) -> float:
@@ -267,62 +282,128 @@ class GoogleSheetsBackend:
         previous: Snapshot,
         appended: Mapping[str, Rows] = NOTHING_APPENDED,
     ) -> None:
-        """Replace the whole contents of tool-owned tabs, all or nothing, in ONE request:
+        """Rewrite `contents` (whole tabs) and append `appended` (rows added after the last
+        row of each tab *as it is when Google applies the write*: the Journal row), all or
+        nothing, in ONE `spreadsheets:batchUpdate`: new tabs (addSheet, first run) and
+        growth (appendDimension), `updateCells` over each rewritten tab (RAW: text stays
+        text, a value starting with "=" included; what the tab held beyond is blanked),
+        `appendCells` for the appended rows (two runs at once both keep their row), the
+        warning protection of new tabs. Google applies a batchUpdate atomically.
 
-        - steady state (every tab exists and is big enough): one `values:batchUpdate`
-          (RAW), padded with blanks to clear what the previous contents had beyond;
-        - a tab to create or to grow (first run, a tab outgrowing its grid): one
-          `spreadsheets:batchUpdate` holding the new tabs (addSheet, with sheet IDs chosen
-          here), the growth (appendDimension), every tab's cells (updateCells over the
-          whole tab: whatever else it held is blanked) and the warning protection of the new
-          tabs. Google applies a batchUpdate atomically, so a failure leaves the sheet as
-          it was, new tabs included. Sheet IDs come from the read's metadata when it
-          fetched some (first run: `previous.sheet_ids`), else cost one metadata request.
+        Sheet IDs: from the read's metadata when it fetched some (first run); else the IDs
+        the tool gives the tabs it creates (`OWNED_SHEET_IDS`), each checked in the same
+        batch by renaming the tab to the title just read (a no-op; a different tab, or none,
+        makes Google refuse the whole batch); a refusal costs one metadata request and the
+        batch again. Tabs are written under their real names (`previous.actual`).
 
-        Tabs are written under their real names (`previous.actual`). Everything the write
-        knows of the spreadsheet comes from `previous`."""
-        contents = {
-            **contents,
-            **{
-                name: [*(_folded_get(previous.tabs, name) or []), *rows]
-                for name, rows in appended.items()
-            },
-        }
-        self._refuse_staff_tabs(contents, previous)
-        if not contents:
+        A write that fails when it may have been applied (a dropped connection, a 5xx) is
+        retried only after reading back the tab (one request): if the appended rows (each
+        carries its run's unique ID) are there, the write was applied and is not sent twice."""
+        everything = {**contents, **appended}
+        self._refuse_staff_tabs(everything, previous)
+        appended = {name: rows for name, rows in appended.items() if rows}
+        if not contents and not appended:
             return
         known = list(dict.fromkeys([*previous.existing, *previous.actual.values(), *previous.tabs]))
         titles: dict[str, str] = {}
-        missing: list[str] = []
-        for name in contents:
+        for name in everything:
             wanted = previous.real_name(name)
-            found = match_tabs([wanted], known).get(wanted)
-            titles[name] = found or wanted
-            if found is None:
-                missing.append(name)
-        sizes = {name: (max(len(rows), 1), max(_width(rows), 1)) for name, rows in contents.items()}
-        short = [
-            name
-            for name in contents
-            if name not in missing
-            and (grid := _folded_get(previous.grid, titles[name]))
-            and (sizes[name][0] > grid[0] or sizes[name][1] > grid[1])
-        ]
+            titles[name] = match_tabs([wanted], known).get(wanted) or wanted
         with self._errors(writing=True):
-            if not missing and not short:
-                data = [
-                    _value_range(
-                        titles[name], rows, at_least=_size(_folded_get(previous.tabs, name))
-                    )
-                    for name, rows in contents.items()
-                ]
-                self._http().values_batch_update(
-                    self.key, body={"valueInputOption": "RAW", "data": data}
+            guessed = None if previous.sheet_ids is not None else self._guess(titles, previous)
+            sheets = _known_sheets(previous) if previous.sheet_ids is not None else guessed
+            if sheets is None:
+                sheets = self._sheets()
+            requests_ = _write_requests(
+                contents, appended, titles, sheets, self._preferred_ids(), guard=bool(guessed)
+            )
+
+            def applied() -> bool:
+                return self._applied(contents, appended, titles, previous)
+
+            try:
+                self._apply({"requests": requests_}, applied)
+            except APIError as err:
+                if not guessed or not _guess_refused(err):
+                    raise
+                sheets = self._sheets()  # a tab made by hand or by an older gt: its real ID
+                requests_ = _write_requests(
+                    contents, appended, titles, sheets, self._preferred_ids(), guard=False
                 )
+                self._apply({"requests": requests_}, applied)
+
+    def _preferred_ids(self) -> dict[str, int]:
+        """Configured tool-owned tab name → the sheet ID the tool gives it."""
+        return {
+            spec.name: OWNED_SHEET_IDS[key]
+            for key, spec in self.config.owned_tabs.items()
+            if key in OWNED_SHEET_IDS
+        }
+
+    def _guess(self, titles: Mapping[str, str], previous: Snapshot) -> dict[str, _Sheet] | None:
+        """The tabs to write as the tool made them (its sheet IDs, the grids the read saw),
+        or None when one is not a tool-owned tab the read found."""
+        preferred = self._preferred_ids()
+        sheets: dict[str, _Sheet] = {}
+        for name, title in titles.items():
+            grid = _folded_get(previous.grid, title)
+            if name not in preferred or grid is None or title not in previous.existing:
+                return None
+            sheets[title.casefold()] = _Sheet(title, preferred[name], *grid)
+        return sheets
+
+    def _apply(self, body: dict[str, Any], applied: Callable[[], bool]) -> None:
+        """One batchUpdate, retried like every request, except that after a failure which
+        may have been applied (dropped connection, 5xx) `applied()` is asked first."""
+        http = self._http()
+        waited, uncertain = 0.0, False
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with _single_attempt(http):
+                    http.batch_update(self.key, body)
                 return
-            sheets = _known_sheets(previous) if previous.sheet_ids is not None else self._sheets()
-            requests_ = _structured_write(contents, titles, sheets)
-            self._http().batch_update(self.key, {"requests": requests_})
+            except RetriesExhausted as err:
+                cause = err.cause
+            uncertain = _maybe_applied(cause)
+            delay = _delay(attempt, cause)
+            if attempt == MAX_ATTEMPTS or waited + delay > MAX_WAIT:
+                if uncertain and applied():
+                    return
+                raise RetriesExhausted(attempt, cause) from cause
+            SLEEP(delay)
+            waited += delay
+            if uncertain and applied():
+                return
+        raise AssertionError("unreachable")
+
+    def _applied(
+        self,
+        contents: Mapping[str, Rows],
+        appended: Mapping[str, Rows],
+        titles: Mapping[str, str],
+        previous: Snapshot,
+    ) -> bool:
+        """Whether a write that failed midway was applied: one read of the tab's last rows
+        (from a little above where the read left it, to its end) for the appended rows,
+        else of the rewritten tabs, compared with what was sent."""
+        http = self._http()
+        try:
+            if appended:
+                name, rows = next(iter(appended.items()))
+                seen = len(_folded_get(previous.tabs, name) or [])
+                first = max(1, seen + 1 - RECHECK_ROWS)
+                last = column_letter(max(_width(rows), 1))
+                answer = http.values_get(
+                    self.key, f"{quote_tab(titles[name])}!A{first}:{last}", params=dict(RENDER)
+                )
+                return _contains(answer.get("values", []), rows)
+            ranges = {name: quote_tab(titles[name]) for name in contents}
+            found = self._rows_of(ranges)
+            return all(_same(found.get(name, []), rows) for name, rows in contents.items())
+        except APIError as err:
+            if _unknown_range(err):
+                return False  # the tab does not exist: a first-run write was not applied
+            raise
 
     def _refuse_staff_tabs(self, contents: Mapping[str, Rows], previous: Snapshot) -> None:
         """Staff tabs are never written: compared loosely (case, accents, spaces and
@@ -382,7 +463,7 @@ class GoogleSheetsBackend:
             plan = plan_init(layout, current, data, force, spellings)
             if dry_run:
                 return plan.report
-            structure, values = _init_requests(plan, sheets)
+            structure, values = _init_requests(plan, sheets, self._preferred_ids())
             if structure:
                 self._http().batch_update(self.key, {"requests": structure})
             if values:
@@ -571,42 +652,132 @@ def _known_sheets(previous: Snapshot) -> dict[str, _Sheet]:
     }
 
 
-def _structured_write(
-    contents: Mapping[str, Rows], titles: Mapping[str, str], sheets: Mapping[str, _Sheet]
+def _write_requests(
+    contents: Mapping[str, Rows],
+    appended: Mapping[str, Rows],
+    titles: Mapping[str, str],
+    sheets: Mapping[str, _Sheet],
+    preferred: Mapping[str, int],
+    guard: bool,
 ) -> list[dict[str, Any]]:
-    """The requests of one atomic `spreadsheets:batchUpdate`: new tabs and growth first,
-    then the cells of every tab, then the protection of the new tabs."""
-    next_id = _free_sheet_id(sheet.sheet_id for sheet in sheets.values())
+    """The requests of one atomic `spreadsheets:batchUpdate`: the title checks of guessed
+    IDs (`guard`), new tabs and growth, the cells of every rewritten tab, the appended rows,
+    then the protection of the new tabs."""
+    taken = {sheet.sheet_id for sheet in sheets.values()}
+    guards: list[dict[str, Any]] = []
     structure: list[dict[str, Any]] = []
     cells: list[dict[str, Any]] = []
     protections: list[dict[str, Any]] = []
-    for name, rows in contents.items():
-        height, width = max(len(rows), 1), max(_width(rows), 1)
+    for name in dict.fromkeys([*contents, *appended]):
+        rows, added = contents.get(name), appended.get(name)
+        width = max(_width(rows or []), _width(added or []), 1)
         sheet = _find_sheet(sheets, titles[name])
         if sheet is None:
-            sheet_id, next_id = next_id, next_id + 1
-            grid = (max(NEW_TAB_ROWS, height + GROWTH_MARGIN), max(NEW_TAB_COLUMNS, width))
+            sheet_id = _new_sheet_id(preferred.get(name), taken)
+            taken.add(sheet_id)
+            height = len(rows or []) + len(added or []) + GROWTH_MARGIN
+            grid = (max(NEW_TAB_ROWS, height), max(NEW_TAB_COLUMNS, width))
             structure.append(_add_sheet(titles[name], sheet_id, *grid))
             protections.append(_protection(sheet_id))
         else:
             sheet_id = sheet.sheet_id
-            if height > sheet.rows or width > sheet.columns:
-                structure += _grow(sheet, height + GROWTH_MARGIN, width)
-        cells.append(_update_cells(sheet_id, rows))
-    return structure + cells + protections
+            if guard:
+                guards.append(_same_title(sheet))
+            height = max(len(rows), 1) + GROWTH_MARGIN if rows is not None else 0
+            if (rows is not None and max(len(rows), 1) > sheet.rows) or width > sheet.columns:
+                structure += _grow(sheet, height, width)  # appendCells adds rows, not columns
+        if rows is not None:
+            cells.append(_update_cells(sheet_id, rows))
+        if added:
+            cells.append(_append_cells(sheet_id, added))
+    return guards + structure + cells + protections
+
+
+def _new_sheet_id(preferred: int | None, taken: set[int]) -> int:
+    """The tool's own ID for a tab it creates, unless another tab has it already."""
+    if preferred is not None and preferred not in taken:
+        return preferred
+    return _free_sheet_id(taken)
+
+
+def _same_title(sheet: _Sheet) -> dict[str, Any]:
+    """Rename the tab to the title it has: nothing for the tab we mean; Google refuses the
+    whole batch if that ID is another tab (the title is taken) or no tab ("No grid")."""
+    return {
+        "updateSheetProperties": {
+            "properties": {"sheetId": sheet.sheet_id, "title": sheet.title},
+            "fields": "title",
+        }
+    }
+
+
+def _guess_refused(err: APIError) -> bool:
+    """Google's refusal of a guessed sheet ID: no such grid, or its title check failed."""
+    message = str(err.error.get("message", "")) if err.error else ""
+    return err.response.status_code == 400 and (
+        "No grid with id" in message or "already exists" in message
+    )
+
+
+def _maybe_applied(cause: Exception) -> bool:
+    """A failure after which the request may still have been applied: the connection
+    dropped or timed out, or a server error (not a quota refusal, checked first)."""
+    if isinstance(cause, APIError):
+        return cause.response.status_code >= 500 or cause.response.status_code == 408
+    return True
+
+
+@contextmanager
+def _single_attempt(http: HTTPClient) -> Iterator[None]:
+    if isinstance(http, RetryingHTTPClient):
+        with http.single_attempt():
+            yield
+    else:
+        yield
+
+
+def _comparable_row(row: Iterable[object]) -> list[object]:
+    """A row as Sheets answers what was sent (dates as ISO text, blanks trimmed at the end),
+    numbers compared as numbers."""
+    cells: list[object] = []
+    for value in row:
+        cell = _cell(value)
+        cells.append(
+            float(cell) if isinstance(cell, int | float) and not isinstance(cell, bool) else cell
+        )
+    while cells and cells[-1] == "":
+        cells.pop()
+    return cells
+
+
+def _contains(found: Rows, rows: Rows) -> bool:
+    """Whether `rows` appear, in order and together, among `found`."""
+    wanted = [_comparable_row(row) for row in rows]
+    seen = [_comparable_row(row) for row in found]
+    return any(seen[i : i + len(wanted)] == wanted for i in range(len(seen) - len(wanted) + 1))
+
+
+def _same(found: Rows, rows: Rows) -> bool:
+    """Whether a tab read back holds exactly `rows` (trailing blank rows ignored)."""
+    wanted = [_comparable_row(row) for row in rows]
+    while wanted and not wanted[-1]:
+        wanted.pop()
+    return [_comparable_row(row) for row in found] == wanted
 
 
 def _init_requests(
-    plan: InitPlan, sheets: Mapping[str, _Sheet]
+    plan: InitPlan, sheets: Mapping[str, _Sheet], preferred: Mapping[str, int]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """`gt init`'s plan as the requests of one `spreadsheets:batchUpdate` (tabs, growth,
-    decoration) and the value ranges of one `values:batchUpdate` (headers, demo rows)."""
-    next_id = _free_sheet_id(sheet.sheet_id for sheet in sheets.values())
+    decoration) and the value ranges of one `values:batchUpdate` (headers, demo rows).
+    Tool-owned tabs get the tool's sheet IDs (`preferred`), other new tabs free ones."""
+    taken = {sheet.sheet_id for sheet in sheets.values()}
     structure: list[dict[str, Any]] = []
     values: list[dict[str, Any]] = []
     for tab in plan.tabs:
         if tab.create:
-            sheet_id, next_id = next_id, next_id + 1
+            sheet_id = _new_sheet_id(preferred.get(tab.title), taken)
+            taken.add(sheet_id)
             grid = (
                 max(NEW_TAB_ROWS, tab.height + GROWTH_MARGIN),
                 max(NEW_TAB_COLUMNS, len(tab.headers)),
@@ -706,6 +877,18 @@ def _update_cells(sheet_id: int, rows: Rows) -> dict[str, Any]:
     return {
         "updateCells": {
             "range": {"sheetId": sheet_id},
+            "rows": [{"values": [_cell_data(value) for value in row]} for row in rows],
+            "fields": "userEnteredValue",
+        }
+    }
+
+
+def _append_cells(sheet_id: int, rows: Rows) -> dict[str, Any]:
+    """appendCells: `rows` after the tab's last row with data when Google applies it (rows
+    are inserted if the grid is full), so rows another run appended meanwhile stay."""
+    return {
+        "appendCells": {
+            "sheetId": sheet_id,
             "rows": [{"values": [_cell_data(value) for value in row]} for row in rows],
             "fields": "userEnteredValue",
         }
