@@ -35,6 +35,7 @@ import json
 import math
 import re
 import socket
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -724,8 +725,9 @@ class FakeSheets:
     def _error(self, kind: str, err: ApiError) -> tuple[int, bytes, str]:
         if err.status == 502:  # Google's front end answers a 502 with an HTML page
             return 502, _BAD_GATEWAY_PAGE.encode("utf-8"), "text/html; charset=UTF-8"
-        if kind == "token":
-            body: Json = {"error": "invalid_grant", "error_description": err.message}
+        if kind == "token":  # OAuth's error body: a refusal, or the token service failing
+            code = "internal_failure" if err.status >= 500 else "invalid_grant"
+            body: Json = {"error": code, "error_description": err.message}
         else:
             body = err.body()
         return (
@@ -1299,7 +1301,21 @@ def fake_sheets(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSheets]:
     """A fresh FakeSheets, answering every Sheets and OAuth token request."""
     fake = FakeSheets()
     install(monkeypatch, fake)
+    from google.auth import _exponential_backoff
+
+    # google-auth retries a token request that got a 5xx after a real sleep: not in tests.
+    monkeypatch.setattr(_exponential_backoff, "time", _NoSleepTime())
     yield fake
+
+
+class _NoSleepTime:
+    """`time` as google-auth's back-off sees it in tests: no real waiting."""
+
+    def sleep(self, _seconds: float) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
 
 
 @pytest.fixture

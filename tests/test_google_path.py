@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 from conftest import small_registry
 from fake_sheets import FakeSheets
@@ -153,3 +154,76 @@ def test_init_dry_run_on_google_sends_no_write(
     assert "onglet serait créé : Personnes" in result.output
     assert fake_sheets.count("values.batchUpdate") == fake_sheets.count("batchUpdate") == 0
     assert fake_sheets.tab_names(KEY) == ["Feuille 1"]
+
+
+# -- Google addresses and the token service --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        f"https://docs.google.com/spreadsheets/u/1/d/{KEY}/edit#gid=0",  # several accounts
+        f"https://docs.google.com/spreadsheets/u/0/d/{KEY}/edit?usp=sharing",
+        f"docs.google.com/spreadsheets/d/{KEY}",
+    ],
+    ids=["u-1", "u-0-sharing", "no-scheme"],
+)
+def test_every_google_address_of_a_sheet_is_google(
+    run_gt: Callable[..., Result],
+    fake_sheets: FakeSheets,
+    service_account_file: Path,
+    tmp_path: Path,
+    address: str,
+) -> None:
+    fake_sheets.add_spreadsheet(KEY, small_registry())
+    result = run_gt("--sheet", address, "--credentials", service_account_file, "check")
+    assert fake_sheets.count("values.batchGet") >= 1, result.output  # read from Google
+    assert "classeur introuvable" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        (
+            "https://docs.google.com/spreadsheets/d/e/2PACX-1vQx9_abcdefghijklmnopqrstuvwxyz/pubhtml",
+            "c'est un lien de publication (« Publier sur le Web ») : il ne donne qu'une copie "
+            "en lecture seule, sans la clé de la feuille",
+        ),
+        (
+            "https://docs.google.com/document/d/1AbcdefghijklmnopqrstuvwxyzABCDEF/edit",
+            "ce n'est pas l'adresse d'une feuille Google Sheets",
+        ),
+    ],
+    ids=["published", "a-document"],
+)
+@pytest.mark.parametrize("command", ["init", "check"])
+def test_a_web_address_that_is_no_sheet_is_refused_not_created(
+    run_gt: Callable[..., Result],
+    fake_sheets: FakeSheets,
+    address: str,
+    message: str,
+    command: str,
+) -> None:
+    result = run_gt("--sheet", address, command, debug=False)
+    assert result.exit_code == 3
+    assert f"{address} : {message}" in result.stderr
+    assert "https://docs.google.com/spreadsheets/d/CLÉ/edit" in result.stderr  # the fix
+    assert "Traceback" not in result.output
+    assert not (Path.cwd() / "https:").exists()  # no folders made of the address
+    assert fake_sheets.requests == []
+
+
+def test_token_service_failing_is_google_unavailable_not_a_revoked_key(
+    run_gt: Callable[..., Result], fake_sheets: FakeSheets, service_account_file: Path
+) -> None:
+    fake_sheets.add_spreadsheet(KEY, small_registry())
+    fake_sheets.fail_next("token", 500, times=None)
+    result = google(run_gt, service_account_file)("check")
+    assert result.exit_code == 3
+    assert "le service d'authentification de Google ne répond pas (erreur serveur)" in result.stderr
+    assert f"--credentials {service_account_file}" in result.stderr
+    assert "ce n'est pas un problème d'identifiants : réessayez dans quelques minutes" in (
+        result.stderr
+    )
+    assert "révoqu" not in result.stderr
+    assert fake_sheets.count("values.batchGet") == 0

@@ -27,12 +27,20 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
+from ..errors import ConfigError
 from ..model import Problem, Rows
 
 if TYPE_CHECKING:
     from ..config import Config
 
-GOOGLE_URL = re.compile(r"docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)")
+# `…/spreadsheets/d/KEY/edit`, also `…/spreadsheets/u/1/d/KEY/…` (several accounts signed in);
+# `…/d/e/2PACX…` is a "Publish to the web" link: no key, read-only, refused with a hint.
+GOOGLE_URL = re.compile(r"docs\.google\.com/spreadsheets/(?:u/\d+/)?d/(?!e/)([A-Za-z0-9_-]+)")
+PUBLISHED_URL = re.compile(r"docs\.google\.com/spreadsheets/(?:u/\d+/)?d/e/")
+SHEET_URL_HINT = (
+    "ouvrez la feuille dans Google Sheets et copiez l'adresse de la barre d'adresse "
+    "(https://docs.google.com/spreadsheets/d/CLÉ/edit), ou donnez seulement la clé"
+)
 GOOGLE_KEY = re.compile(r"^[A-Za-z0-9_-]{30,}$")
 NOTHING_APPENDED: Mapping[str, Rows] = MappingProxyType({})
 
@@ -115,10 +123,23 @@ class Backend(Protocol):
 
 
 def google_key(sheet: str) -> str | None:
-    """The spreadsheet key of a Google Sheets URL or bare key, or None for a file path."""
+    """The spreadsheet key of a Google Sheets URL or bare key, or None for a file path.
+    A web address that names no spreadsheet (a published link, a document) is refused
+    rather than taken for a path, whose folders `gt init` would create."""
     match = GOOGLE_URL.search(sheet)
     if match:
         return match.group(1)
+    if PUBLISHED_URL.search(sheet):
+        raise ConfigError(
+            f"{sheet} : c'est un lien de publication (« Publier sur le Web ») : il ne donne "
+            "qu'une copie en lecture seule, sans la clé de la feuille",
+            SHEET_URL_HINT,
+        )
+    if re.match(r"^[a-z][a-z0-9+.-]*://", sheet, re.IGNORECASE) or "docs.google.com" in sheet:
+        raise ConfigError(
+            f"{sheet} : ce n'est pas l'adresse d'une feuille Google Sheets",
+            SHEET_URL_HINT + " ; pour un classeur, donnez le chemin d'un fichier .xlsx",
+        )
     if GOOGLE_KEY.match(sheet) and not Path(sheet).suffix:
         return sheet
     return None

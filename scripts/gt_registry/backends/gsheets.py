@@ -40,6 +40,7 @@ from google.auth.credentials import Credentials
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
+from ..auth import refresh_failure
 from ..config import Config
 from ..errors import SourceError, WriteFailed
 from ..initplan import Dropdown, InitPlan, plan_init
@@ -504,6 +505,9 @@ class GoogleSheetsBackend:
         except APIError as err:
             raise self._refused(err, kind, nothing) from err
         except auth_errors.RefreshError as err:
+            if getattr(err, "retryable", False):  # Google's token service answered 5xx
+                failure = refresh_failure(err, self._origin(), nothing)
+                raise kind(failure.message, failure.hint) from err
             raise kind(
                 f"Google a refusé les identifiants du compte de service : {_first_line(err)}{nothing}",
                 "la clé a peut-être été révoquée ; créez-en une nouvelle et " + CREDENTIALS_HINT,
@@ -513,6 +517,12 @@ class GoogleSheetsBackend:
                 f"{self.description} : échec de la connexion à Google ({_first_line(err)}){nothing}",
                 "vérifiez la connexion réseau, puis réessayez",
             ) from err
+
+    def _origin(self) -> str:
+        """Where the credentials came from, for a message."""
+        if self.config.credentials is not None:
+            return f"--credentials {self.config.credentials}"
+        return "identifiants par défaut : GOOGLE_APPLICATION_CREDENTIALS ou gcloud"
 
     def _refused(self, err: APIError, kind: type[SourceError], nothing: str) -> SourceError:
         status = err.response.status_code
