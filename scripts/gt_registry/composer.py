@@ -110,6 +110,7 @@ class Draft:
     filename: str
     subject: str
     data: bytes
+    fallback: bool = False  # no template in the person's language: the default one instead
 
 
 class Composer:
@@ -162,11 +163,12 @@ class Composer:
         )
         try:
             data = self.factory(language).draft(
-                Mailbox(person.full_name, person.email), subject, text, html
+                Mailbox(person.full_name, person.email), subject, text, html, language=language
             )
         except UnsafeHeader as err:
             return _unsafe(person, err)
-        return Draft(person, language, filename, " ".join(subject.split()), data)
+        fallback = bool(person.language) and person.language != language
+        return Draft(person, language, filename, " ".join(subject.split()), data, fallback)
 
 
 def _unsafe(person: Person, err: UnsafeHeader) -> Skipped:
@@ -279,6 +281,7 @@ def invitation_composer(
             "meeting": meeting_context(registry, meeting, language),
             "group": group_context(registry, meeting.group),
             "sender": {"name": sender.name, "email": sender.email},
+            "change": None,  # per person, for an update (contexts.change_extra)
         }
         if meeting.type == LAUNCH:
             context["season"] = season_context(registry, config, meeting, language)

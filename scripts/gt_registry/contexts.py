@@ -15,6 +15,7 @@ from .config import Config
 from .eligibility import PersonStatus, Season, season_for
 from .mail import Mailbox
 from .model import Meeting, Person, Registry
+from .recipients import MeetingState
 
 Extra = Callable[[Person, str], dict[str, Any]]  # per-person context, given the language
 
@@ -63,7 +64,59 @@ def meeting_context(registry: Registry, meeting: Meeting, language: str) -> dict
         "address": meeting.address,
         "host": host.name if host else "",
         "video_link": meeting.video_link,
+        # for an HTML link: only a web address (never `javascript:` from a cell)
+        "video_href": meeting.video_link
+        if meeting.video_link.lower().startswith(("https://", "http://"))
+        else "",
     }
+
+
+def change_context(
+    meeting: Meeting, previous: MeetingState | None, language: str
+) -> dict[str, Any]:
+    """What changed since the version a person was sent (`change` in a meeting's templates):
+    `prefix` for the subject (`Mise à jour : `), `text` for the first paragraph (`La réunion
+    du mardi 8 septembre est déplacée au mardi 15 septembre, même horaire.`), and the parts."""
+    now = MeetingState.of(meeting)
+    old = previous or MeetingState()
+    known = previous is not None and old.date is not None
+    return {
+        "prefix": i18n.change_wording(language).prefix,
+        "text": i18n.change_text(
+            meeting.type,
+            (old.date, old.start, old.end, old.where),
+            (now.date, now.start, now.end, now.where),
+            language,
+        )
+        if known
+        else i18n.change_wording(language).unknown,
+        "date_changed": known and old.date != now.date,
+        "time_changed": known and (old.start, old.end) != (now.start, now.end),
+        "place_changed": known and old.where != now.where,
+        "old_day": i18n.day_text(old.date, language) if old.date else "",
+        "old_when": i18n.when_text(old.date, old.start, old.end, language) if old.date else "",
+        "old_place": old.where,
+    }
+
+
+def change_extra(
+    meeting: Meeting, update: tuple[MeetingState | None, frozenset[str]] | None
+) -> Extra:
+    """Per person: `change` for whoever got the meeting's previous version, else `None`."""
+    cache: dict[str, dict[str, Any]] = {}
+
+    def extra(person: Person, language: str) -> dict[str, Any]:
+        if update is None or person.id not in update[1]:
+            return {"change": None}
+        if language not in cache:
+            cache[language] = change_context(meeting, update[0], language)
+        return {"change": cache[language]}
+
+    return extra
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def season_span(season: Season, language: str) -> dict[str, str]:
@@ -97,6 +150,11 @@ def season_context(
                 "id": m.id,
                 "type": m.type,
                 "group": (registry.groups[m.group].name if m.group in registry.groups else ""),
+                "label": (
+                    registry.groups[m.group].name
+                    if m.group in registry.groups
+                    else _capital(i18n.meeting_label(m.type, language))
+                ),
                 "when": i18n.when_text(m.date or day, m.start, m.end, language),
                 "theme": m.theme,
             }

@@ -214,28 +214,72 @@ def _ascii(text: str) -> str:
     return "".join(c for c in decomposed if c.isalnum() and c.isascii()).lower()
 
 
+# Where an organisation's drawn country does not fit its name, the name (or the city) that
+# does: `Ville de Montreuil` drawn in Belgium is a Brussels agency. The random draws are the
+# same as ever (people, meetings and attendance do not move); only what they read changes.
+LOCAL_NAMES: dict[str, tuple[str, str | None, str | None]] = {
+    # former name: (name, country or None to keep the draw, city or None to keep the draw)
+    "Ville de Montreuil": ("Agence bruxelloise pour la transition", None, None),
+    "Ministère de la Transition": ("Secretaria do Clima de São Paulo", None, None),
+    "Région Occitanie": ("Ville de Lille", None, None),
+    "Conseil départemental du Nord": ("Métropole de Lyon", None, None),
+    "Fondation Solidaires": ("Fondation Solidaires", "France", "Paris"),  # hosts in France
+    "Réseau Entreprendre Ensemble": ("Red Emprender Juntos", None, None),
+    "Nord Énergie": ("Atlas Énergie", None, None),
+    "Atelier Numérique SAS": ("Taller Digital", None, None),
+    "Société Générale d'Impact": ("Compagnie nordique d'impact", None, None),
+    "Cabinet Ardoise": ("Cabinet Ardoise", "France", "Nantes"),  # hosts in France
+    "Verdane Industries": ("Verdana Industrias", None, None),
+    "Solidarité Sans Frontières": ("Solidariedade Sem Fronteiras", None, None),
+    "Droits et Dignité": ("Droits et Dignité", "France", "Paris"),  # hosts in France
+    "Université de Lyon — Chaire ESS": ("Université de Lyon — Chaire ESS", None, "Lyon"),
+    "Sciences Sociales Lab": ("Laboratorio de Ciencias Sociales", None, None),
+}
+# Streets of each country, written as they are there (number first or after the street).
+STREETS = {
+    "France": ["{n} rue de la République", "{n} avenue Jean-Jaurès", "{n} rue Victor-Hugo"],
+    "Maroc": ["{n} avenue Mohammed V", "{n} boulevard Hassan II"],
+    "Sénégal": ["{n} avenue Cheikh Anta Diop", "{n} rue Carnot"],
+    "Belgique": ["Rue de la Loi {n}", "Boulevard Anspach {n}"],
+    "Brésil": ["Rua Augusta, {n}", "Avenida Paulista, {n}"],
+    "Espagne": ["Calle de Alcalá, {n}", "Calle Mayor, {n}"],
+}
+ROOMS = ["Salle du Conseil", "Espace Agora", "Salle Olympe-de-Gouges", "Auditorium", "Salle 3Zéro"]
+
+
 def _organisations(rng: random.Random) -> list[dict[str, Any]]:
     orgs = []
     n = 0
     for kind in ORGANISATION_TYPES:
-        for name in ORG_NAMES[kind]:
+        for drawn_name in ORG_NAMES[kind]:
             n += 1
-            country = rng.choice(COUNTRIES)
+            drawn_country = rng.choice(COUNTRIES)
             has_room = rng.random() < 0.3
+            city = rng.choice(CITIES[drawn_country])
+            name, local_country, local_city = LOCAL_NAMES.get(drawn_name, (drawn_name, None, None))
+            country = local_country or drawn_country
+            city = local_city or city
+            partner = "oui" if rng.random() < 0.2 else "non"
+            coorganiser = "oui" if rng.random() < 0.1 else "non"
+            number = rng.randint(1, 120) if has_room else 0
+            if has_room:  # the former demo drew a second city here, for the address
+                rng.choice(CITIES[drawn_country])
+            streets = STREETS[country]
             orgs.append(
                 {
                     "id": f"ORG-{n:03d}",
                     "name": name,
                     "type": kind,
                     "country": country,
-                    "city": rng.choice(CITIES[country]),
+                    "city": city,
                     "website": f"https://www.{_ascii(name)[:18]}.example.org",
-                    "partner": "oui" if rng.random() < 0.2 else "non",
-                    "forum_coorganiser": "oui" if rng.random() < 0.1 else "non",
+                    "partner": partner,
+                    "forum_coorganiser": coorganiser,
                     "has_room": "oui" if has_room else "non",
-                    "address": f"{rng.randint(1, 120)} rue de la République, {rng.choice(CITIES[country])}"
+                    "address": f"{streets[n % len(streets)].format(n=number)}, {city}"
                     if has_room
                     else "",
+                    "drawn_name": drawn_name,  # the e-mail draws of the former demo
                 }
             )
     return orgs
@@ -248,10 +292,12 @@ def _people(rng: random.Random, orgs: list[dict[str, Any]], year: int) -> list[d
     for n in range(1, 121):
         org = orgs[(n - 1) % len(orgs)] if n <= len(orgs) else rng.choice(orgs)
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        email = f"{_ascii(first)}.{_ascii(last)}@{_ascii(org['name'])[:14]}.example.org"
+        # the same draws as the former demo: its addresses decide when a digit is added
+        email = f"{_ascii(first)}.{_ascii(last)}@{_ascii(org['drawn_name'])[:14]}.example.org"
         while email in used:
             email = email.replace("@", f"{rng.randint(1, 9)}@", 1)
         used.add(email)
+        email = f"{email.partition('@')[0]}@{_ascii(org['name'])[:14]}.example.org"
         groups = rng.sample([g[0] for g in GROUPS], k=rng.choice([0, 1, 1, 1, 2, 2, 3]))
         people.append(
             {
@@ -293,6 +339,29 @@ GROUP_DATES = {
     "MEI": [dt.date(2020, 1, 21), dt.date(2020, 3, 17), dt.date(2020, 5, 19)],
     "FI": [dt.date(2020, 1, 28), dt.date(2020, 3, 3), dt.date(2020, 5, 26)],
     "PDMI": [dt.date(2020, 2, 6), dt.date(2020, 4, 2), dt.date(2020, 6, 4)],
+}
+# Three themes per group, in the words of the terms of reference.
+THEMES = {
+    "AI": [
+        "Localiser les ODD : l'action des territoires et des acteurs locaux",
+        "Partenariats multi-acteurs et coopération internationale pour l'Agenda 2030",
+        "Négociations mondiales : quels leviers pour la société civile ?",
+    ],
+    "MEI": [
+        "Économie circulaire : des modèles qui changent d'échelle",
+        "Responsabilité sociétale des entreprises et des organisations",
+        "Économie inclusive : l'emploi au cœur des modèles économiques",
+    ],
+    "FI": [
+        "Investissement à impact : mesurer pour mieux financer",
+        "Finance climat : mobiliser l'épargne pour la transition",
+        "Microfinance et finance inclusive : de nouveaux publics",
+    ],
+    "PDMI": [
+        "Définir ses indicateurs d'impact social",
+        "Évaluer son impact environnemental : méthodes et outils",
+        "Valoriser son impact auprès des financeurs",
+    ],
 }
 EVENING = dt.date(2020, 6, 25)  # the summer programme evening (Soirée)
 RENTREE = dt.date(2020, 9, 8)  # AI's fourth meeting, after the summer, before the next season
@@ -341,7 +410,7 @@ def _calendar(year: int) -> list[dict[str, Any]]:
                     "day": day,
                     "start": "8h30" if kind == "Petit-déjeuner" else "9h30",
                     "end": "10h30" if kind == "Petit-déjeuner" else "11h30",
-                    "theme": f"Séance {i} du {code}",
+                    "theme": THEMES[code][i - 1],
                 }
             )
     evening, rentree = shifted(EVENING, years), shifted(RENTREE, years)
@@ -353,7 +422,7 @@ def _calendar(year: int) -> list[dict[str, Any]]:
             "day": evening,
             "start": "18h30",
             "end": "21h30",
-            "theme": "Présentation du programme du Forum Mondial Convergences",
+            "theme": f"Les temps forts du Forum Mondial Convergences {evening.year}",
         }
     )
     meetings.append(
@@ -364,7 +433,7 @@ def _calendar(year: int) -> list[dict[str, Any]]:
             "day": rentree,
             "start": "9h30",
             "end": "11h30",
-            "theme": "Préparation des sessions du Forum",
+            "theme": "Préparation des sessions du Forum Mondial Convergences",
             "video": "https://meet.example.org/gt-ai",
         }
     )
@@ -378,7 +447,7 @@ def _meetings(rng: random.Random, orgs: list[dict[str, Any]], year: int) -> list
     meetings = _calendar(year)
     for m in meetings:
         host = rng.choice(hosts)
-        m["place"] = f"Salle {host['name']}"
+        m["place"] = ROOMS[int(host["id"][-3:]) % len(ROOMS)]
         m["address"] = host["address"] or f"{rng.randint(1, 90)} boulevard Voltaire, Paris"
         m["host"] = host["id"]
         m["video_link"] = m.pop("video", "")

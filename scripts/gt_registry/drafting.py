@@ -27,7 +27,7 @@ from .composer import (
     invitation_composer,
     mailing_composer,
 )
-from .contexts import Extra, mailing_extra
+from .contexts import Extra, change_extra, mailing_extra
 from .eligibility import Season, compute_eligibility
 from .errors import SelectionError, SourceError, WriteFailed
 from .files import protected_places
@@ -36,6 +36,7 @@ from .model import Person, Rows
 from .recipients import (
     INVITATION_COMMAND,
     InvitationPlan,
+    MeetingState,
     Skipped,
     find_group,
     find_meeting,
@@ -321,11 +322,17 @@ def draft_invitations(
         lambda: invitation_composer(registry, config, meeting, plan.sequence, now),
         dry_run=dry_run,
         progress=progress,
+        extra=change_extra(meeting, plan.update),
     )
     result = Invitations(
         drafts, plan.audience.skipped + unsafe, plan.audience.opted_out, output, dry_run, plan
     )
-    detail = {"reunion": meeting.id, "sequence": str(plan.sequence), "empreinte": plan.fingerprint}
+    detail = {
+        "reunion": meeting.id,
+        "sequence": str(plan.sequence),
+        "empreinte": plan.fingerprint,
+        **MeetingState.of(meeting).detail(),  # what the next update says changed
+    }
     changes = f"{len(drafts)} invitation(s) rédigée(s) pour {meeting.id}"
     return _finish(run, loaded, now, result, composed, INVITATION_COMMAND, changes, detail)
 

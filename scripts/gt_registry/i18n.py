@@ -15,8 +15,12 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date, format_time
+from babel.lists import format_list
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from .model import BREAKFAST, EVENING, LAUNCH, MEETING
+from .rendering import template_filter
 
 
 @dataclass(frozen=True)
@@ -27,13 +31,22 @@ class Wording:
     start_only: str  # "{day}, à {start}"
     time: str  # CLDR pattern for a time with minutes
     time_on_the_hour: str  # CLDR pattern for a time on the hour (French: "11 h")
+    day_no_year: str  # CLDR pattern for a weekday and day without the year ("mardi 8 septembre")
 
 
 WORDINGS = {
-    "fr": Wording("{day}, de {start} à {end}", "{day}, à {start}", "H 'h' mm", "H 'h'"),
-    "en": Wording("{day}, from {start} to {end}", "{day}, at {start}", "h:mm a", "h:mm a"),
-    "es": Wording("{day}, de {start} a {end}", "{day}, a las {start}", "H:mm", "H:mm"),
-    "pt": Wording("{day}, das {start} às {end}", "{day}, às {start}", "H'h'mm", "H'h'"),
+    "fr": Wording(
+        "{day}, de {start} à {end}", "{day}, à {start}", "H 'h' mm", "H 'h'", "EEEE d MMMM"
+    ),
+    "en": Wording(
+        "{day}, from {start} to {end}", "{day}, at {start}", "h:mm a", "h:mm a", "EEEE, MMMM d"
+    ),
+    "es": Wording(
+        "{day}, de {start} a {end}", "{day}, a las {start}", "H:mm", "H:mm", "EEEE d 'de' MMMM"
+    ),
+    "pt": Wording(
+        "{day}, das {start} às {end}", "{day}, às {start}", "H'h'mm", "H'h'", "EEEE, d 'de' MMMM"
+    ),
 }
 
 MEETING_LABELS = {
@@ -74,8 +87,13 @@ def _wording(language: str) -> Wording:
 
 
 def day_text(day: dt.date, language: str) -> str:
-    """`mardi 14 janvier 2020` / `Tuesday, January 14, 2020`."""
-    return _first_of_month(format_date(day, "full", locale=_locale(language)), day, language)
+    """`mardi 14 janvier 2020` / `Tuesday, January 14, 2020` / `martes 14 de enero de 2020`."""
+    pattern = DAY_PATTERNS.get(language, "full")
+    return _first_of_month(format_date(day, pattern, locale=_locale(language)), day, language)
+
+
+# Spanish writes « el martes 14 de enero », without CLDR's comma after the weekday.
+DAY_PATTERNS = {"es": "EEEE d 'de' MMMM 'de' y"}
 
 
 def short_day_text(day: dt.date, language: str) -> str:
@@ -84,10 +102,14 @@ def short_day_text(day: dt.date, language: str) -> str:
 
 
 def _first_of_month(text: str, day: dt.date, language: str) -> str:
-    """French writes the first of the month as an ordinal (`1er janvier`); CLDR does not."""
-    if language == "fr" and day.day == 1:
-        return re.sub(r"(?<!\d)1 ", "1er ", text, count=1)
+    """French and Portuguese write the first of the month as an ordinal (`1er janvier`,
+    `1º de janeiro`); CLDR does not."""
+    if language in FIRST_OF_MONTH and day.day == 1:
+        return re.sub(r"(?<!\d)1 ", FIRST_OF_MONTH[language] + " ", text, count=1)
     return text
+
+
+FIRST_OF_MONTH = {"fr": "1er", "pt": "1º"}
 
 
 def time_text(moment: dt.time, language: str) -> str:
@@ -113,3 +135,179 @@ def when_text(day: dt.date, start: dt.time | None, end: dt.time | None, language
 def meeting_label(meeting_type: str, language: str) -> str:
     """`réunion`, `Working Groups launch meeting`… (French for a language we do not have)."""
     return MEETING_LABELS.get(language, MEETING_LABELS["fr"])[meeting_type]
+
+
+def day_month_text(day: dt.date, language: str) -> str:
+    """`mardi 8 septembre` / `Tuesday, September 8` (no year), for what changed."""
+    pattern = _wording(language).day_no_year
+    return _first_of_month(format_date(day, pattern, locale=_locale(language)), day, language)
+
+
+def span_text(start: dt.time | None, end: dt.time | None, language: str) -> str:
+    """`de 9 h 30 à 11 h 30` / `from 9:30 AM to 11:30 AM` (empty without a start)."""
+    wording = _wording(language)
+    if start is None:
+        return ""
+    if end is None:
+        return wording.start_only.removeprefix("{day}, ").format(start=time_text(start, language))
+    return wording.span.removeprefix("{day}, ").format(
+        start=time_text(start, language), end=time_text(end, language)
+    )
+
+
+@template_filter("as_list")
+@pass_context
+def as_list(context: Context, items: object, language: str | None = None) -> str:
+    """`{{ group.co_animation | as_list }}`: `Avise ; (IM)PROVE` → `Avise et (IM)PROVE`, in the
+    template's language (`Avise and (IM)PROVE`, `Avise y (IM)PROVE`, `Avise e (IM)PROVE`)."""
+    return list_text(items, language or str(context.get("language") or "fr"))
+
+
+def list_text(items: object, language: str) -> str:
+    """A list written as a list: `Avise et (IM)PROVE`, `A, B and C` (Babel's `format_list`).
+
+    A text is split at `;` and line breaks, as staff type several names in one cell."""
+    if isinstance(items, str):
+        parts = re.split(r"\s*[;\n]\s*", items)
+    elif isinstance(items, list | tuple):
+        parts = [str(item) for item in items]
+    else:
+        parts = [str(items)]
+    names = [part.strip() for part in parts if part and part.strip()]
+    return format_list(names, locale=_locale(language)) if names else ""
+
+
+# -- a meeting that changed since the last drafting ----------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeWording:
+    """How one language says that a meeting moved: old → new, in one or two sentences."""
+
+    prefix: str  # subject prefix
+    nouns: dict[str, tuple[str, str]]  # meeting type → (subject noun, agreement suffix)
+    moved_same_time: str
+    moved_new_time: str
+    new_time: str
+    new_place: str
+    also_new_place: str
+    place_set: str
+    place_unset: str
+    unknown: str
+
+
+CHANGES = {
+    "fr": ChangeWording(
+        "Mise à jour : ",
+        {
+            MEETING: ("La réunion", "e"),
+            BREAKFAST: ("Le petit-déjeuner", ""),
+            LAUNCH: ("La rencontre de lancement", "e"),
+            EVENING: ("La soirée de lancement du programme", "e"),
+        },
+        "{noun} du {old} est déplacé{e} au {new}, même horaire.",
+        "{noun} du {old} est déplacé{e} au {new}, {span}.",
+        "{noun} du {old} aura lieu {span} (et non plus {old_span}).",
+        "{noun} du {old} change de lieu : {place} (au lieu de {old_place}).",
+        "Nouveau lieu : {place} (au lieu de {old_place}).",
+        "Lieu : {place}.",
+        "Le lieu vous sera précisé très prochainement.",
+        "Cette invitation remplace la précédente : la date, l'horaire ou le lieu ont changé.",
+    ),
+    "en": ChangeWording(
+        "Update: ",
+        {
+            MEETING: ("The meeting", ""),
+            BREAKFAST: ("The breakfast meeting", ""),
+            LAUNCH: ("The launch meeting", ""),
+            EVENING: ("The programme launch evening", ""),
+        },
+        "{noun} of {old}, has been moved to {new}, same time.",
+        "{noun} of {old}, has been moved to {new}, {span}.",
+        "{noun} of {old}, will now take place {span} (previously {old_span}).",
+        "{noun} of {old}, has a new venue: {place} (instead of {old_place}).",
+        "New venue: {place} (instead of {old_place}).",
+        "Venue: {place}.",
+        "The venue will be confirmed shortly.",
+        "This invitation replaces the previous one: the date, time or venue has changed.",
+    ),
+    "es": ChangeWording(
+        "Actualización: ",
+        {
+            MEETING: ("La reunión", ""),
+            BREAKFAST: ("El desayuno", ""),
+            LAUNCH: ("La reunión de lanzamiento", ""),
+            EVENING: ("La velada de presentación del programa", ""),
+        },
+        "{noun} del {old} se traslada al {new}, en el mismo horario.",
+        "{noun} del {old} se traslada al {new}, {span}.",
+        "{noun} del {old} tendrá lugar {span} (y ya no {old_span}).",
+        "{noun} del {old} cambia de lugar: {place} (en lugar de {old_place}).",
+        "Nuevo lugar: {place} (en lugar de {old_place}).",
+        "Lugar: {place}.",
+        "Le confirmaremos el lugar muy pronto.",
+        "Esta invitación reemplaza a la anterior: la fecha, el horario o el lugar han cambiado.",
+    ),
+    "pt": ChangeWording(
+        "Atualização: ",
+        {
+            MEETING: ("A reunião", ""),
+            BREAKFAST: ("O café da manhã", ""),
+            LAUNCH: ("A reunião de lançamento", ""),
+            EVENING: ("A noite de lançamento do programa", ""),
+        },
+        "{noun} de {old}, passa para {new}, no mesmo horário.",
+        "{noun} de {old}, passa para {new}, {span}.",
+        "{noun} de {old}, terá novo horário: {span} (e não mais {old_span}).",
+        "{noun} de {old}, muda de local: {place} (em vez de {old_place}).",
+        "Novo local: {place} (em vez de {old_place}).",
+        "Local: {place}.",
+        "Confirmaremos o local em breve.",
+        "Este convite substitui o anterior: a data, o horário ou o local mudaram.",
+    ),
+}
+
+
+def change_wording(language: str) -> ChangeWording:
+    return CHANGES.get(language, CHANGES["fr"])
+
+
+def change_text(
+    meeting_type: str,
+    old: tuple[dt.date | None, dt.time | None, dt.time | None, str],
+    new: tuple[dt.date | None, dt.time | None, dt.time | None, str],
+    language: str,
+) -> str:
+    """What changed, old → new, each of `old` and `new` being (day, start, end, place):
+    `La réunion du mardi 8 septembre est déplacée au mardi 15 septembre, même horaire.`"""
+    words = change_wording(language)
+    noun, agreement = words.nouns.get(meeting_type, words.nouns[MEETING])
+    (old_day, old_start, old_end, old_place), (day, start, end, place) = old, new
+    if old_day is None or day is None:
+        return words.unknown
+    values = {
+        "noun": noun,
+        "e": agreement,
+        "old": day_month_text(old_day, language),
+        "new": day_month_text(day, language),
+        "span": span_text(start, end, language),
+        "old_span": span_text(old_start, old_end, language),
+        "place": place,
+        "old_place": old_place,
+    }
+    sentences = []
+    same_time = (old_start, old_end) == (start, end)
+    if old_day != day:
+        pattern = words.moved_same_time if same_time or not start else words.moved_new_time
+        sentences.append(pattern.format(**values))
+    elif not same_time and start and old_start:
+        sentences.append(words.new_time.format(**values))
+    if old_place != place:
+        if not place:
+            sentences.append(words.place_unset)
+        elif not old_place:
+            sentences.append(words.place_set.format(**values))
+        else:
+            pattern = words.also_new_place if sentences else words.new_place
+            sentences.append(pattern.format(**values))
+    return " ".join(sentences) or words.unknown

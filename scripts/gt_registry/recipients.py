@@ -178,32 +178,103 @@ def fingerprint(meeting: Meeting) -> str:
 
 
 @dataclass(frozen=True)
+class MeetingState:
+    """A meeting's date, times and place as drafted, kept in the Journal's `Détail`
+    (`date=2020-09-08; horaire=09:30-11:30; lieu=…; adresse=…`) to say later what changed."""
+
+    date: dt.date | None = None
+    start: dt.time | None = None
+    end: dt.time | None = None
+    place: str = ""
+    address: str = ""
+
+    @classmethod
+    def of(cls, meeting: Meeting) -> MeetingState:
+        return cls(meeting.date, meeting.start, meeting.end, meeting.place, meeting.address)
+
+    @property
+    def where(self) -> str:
+        """`Salle X, 12 rue Y, Lyon`, as the templates write the place."""
+        return ", ".join(filter(None, (self.place, self.address)))
+
+    def detail(self) -> dict[str, str]:
+        """The Journal's readable keys; `;` and `%` escaped (`; ` separates the pairs)."""
+        hours = "-".join(f"{t:%H:%M}" for t in (self.start, self.end) if t is not None)
+        return {
+            "date": self.date.isoformat() if self.date else "",
+            "horaire": hours,
+            "lieu": _escape(self.place),
+            "adresse": _escape(self.address),
+        }
+
+    @classmethod
+    def from_detail(cls, detail: dict[str, str]) -> MeetingState | None:
+        """The state a Journal entry recorded; `None` for entries written before it was."""
+        if "date" not in detail:
+            return None
+        try:
+            day = dt.date.fromisoformat(detail["date"]) if detail["date"] else None
+            hours = [dt.time.fromisoformat(t) for t in detail.get("horaire", "").split("-") if t]
+        except ValueError:
+            return None
+        start, end = [*hours, None, None][:2]
+        place, address = detail.get("lieu", ""), detail.get("adresse", "")
+        return cls(day, start, end, _unescape(place), _unescape(address))
+
+
+def _escape(value: str) -> str:
+    return value.replace("%", "%25").replace(";", "%3B").replace("\n", "%0A")
+
+
+def _unescape(value: str) -> str:
+    return value.replace("%0A", "\n").replace("%3B", ";").replace("%25", "%")
+
+
+@dataclass(frozen=True)
 class History:
     drafted: frozenset[str] = frozenset()  # person IDs drafted for this meeting before
     sequence: int | None = None  # SEQUENCE of the last drafting
     fingerprint: str = ""  # fingerprint of the meeting at the last drafting
+    # per fingerprint drafted: its state (when recorded) and who got that version
+    versions: tuple[tuple[str, MeetingState | None, frozenset[str]], ...] = ()
 
     def next_sequence(self, current: str) -> int:
         if self.sequence is None:
             return 0
         return self.sequence if current == self.fingerprint else self.sequence + 1
 
+    def previous(self, current: str) -> tuple[MeetingState | None, frozenset[str]] | None:
+        """The last version drafted that differs from `current`: its state and who got it
+        (they are told what changed); `None` when the meeting never changed."""
+        for print_, state, people in reversed(self.versions):
+            if print_ != current:
+                return state, people
+        return None
+
 
 def history(entries: Iterable[JournalEntry], meeting_id: str) -> History:
     """What earlier `draft-invitations` runs recorded for this meeting."""
     drafted: set[str] = set()
     sequence, last = None, ""
+    versions: list[tuple[str, MeetingState | None, frozenset[str]]] = []
     for entry in entries:
         if (
             entry.command != INVITATION_COMMAND
             or entry.detail.get("reunion", "").casefold() != meeting_id.casefold()
         ):
             continue
-        drafted |= expand_ids(entry.detail.get("personnes", ""))
+        people = expand_ids(entry.detail.get("personnes", ""))
+        drafted |= people
         if entry.detail.get("sequence", "").isdigit():
             sequence = int(entry.detail["sequence"])
         last = entry.detail.get("empreinte", last)
-    return History(frozenset(drafted), sequence, last)
+        state = MeetingState.from_detail(entry.detail)
+        if versions and versions[-1][0] == last:  # the same version, drafted again
+            _print, known, before = versions[-1]
+            versions[-1] = (last, state or known, before | people)
+        else:
+            versions.append((last, state, frozenset(people)))
+    return History(frozenset(drafted), sequence, last, tuple(versions))
 
 
 @dataclass
@@ -220,6 +291,12 @@ class InvitationPlan:
     def changed(self) -> bool:
         """The meeting's date, time or place changed since the last drafting."""
         return self.history.sequence is not None and self.fingerprint != self.history.fingerprint
+
+    @property
+    def update(self) -> tuple[MeetingState | None, frozenset[str]] | None:
+        """The version drafted before the meeting last changed (`None` if it never did) and
+        who got it: their drafts say what changed (`contexts.change_context`)."""
+        return self.history.previous(self.fingerprint)
 
 
 def plan_invitations(
