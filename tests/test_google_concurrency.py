@@ -249,3 +249,22 @@ def test_a_tool_id_now_on_another_tab_is_never_written(
     assert len(journal_rows(fake_sheets)) == 1
     assert "Journal 2019" in fake_sheets.tab_names(KEY)
     assert writes(fake_sheets) == 2  # the refused batch, then the one with the real IDs
+
+
+def test_tabs_not_made_by_the_tool_cost_the_metadata_request_once(
+    fake_sheets: FakeSheets, gt: Run, config: Config
+) -> None:
+    """The real sheet IDs found that once are written down in the Journal row (`onglets=`):
+    the next run that writes knows them from its read, one read and one write again."""
+    fake_sheets.add_spreadsheet(KEY, {**small_registry(), **owned_headers(config)})
+    assert sync(gt).exit_code == 0
+    assert "onglets=" in str(journal_rows(fake_sheets)[-1][5])
+    presences = fake_sheets.tab(KEY, "Présences")
+    fake_sheets.set_tab(KEY, "Présences", [*presences, ["R-FI-1", "P-2", "présent", ""]])
+    before = len(fake_sheets.kinds())
+
+    assert sync(gt).exit_code == 0
+
+    assert fake_sheets.kinds()[before:] == ["values.batchGet", "batchUpdate"]
+    assert fake_sheets.last("batchUpdate").status == 200
+    assert len(journal_rows(fake_sheets)) == 2

@@ -44,6 +44,8 @@ from ..auth import refresh_failure
 from ..config import Config
 from ..errors import SourceError, WriteFailed
 from ..initplan import Dropdown, InitPlan, plan_init
+from ..journal import HEADERS as JOURNAL_HEADERS
+from ..journal import parse_detail
 from ..model import Rows, Value, column_letter, column_number, quote_tab
 from ..retry import backoff
 from . import (
@@ -311,12 +313,15 @@ class GoogleSheetsBackend:
             wanted = previous.real_name(name)
             titles[name] = match_tabs([wanted], known).get(wanted) or wanted
         with self._errors(writing=True):
-            guessed = None if previous.sheet_ids is not None else self._guess(titles, previous)
+            preferred = self._preferred_ids(previous)
+            guessed = (
+                None if previous.sheet_ids is not None else self._guess(titles, previous, preferred)
+            )
             sheets = _known_sheets(previous) if previous.sheet_ids is not None else guessed
             if sheets is None:
                 sheets = self._sheets()
             requests_ = _write_requests(
-                contents, appended, titles, sheets, self._preferred_ids(), guard=bool(guessed)
+                contents, appended, titles, sheets, preferred, guard=bool(guessed)
             )
 
             def applied() -> bool:
@@ -328,23 +333,51 @@ class GoogleSheetsBackend:
                 if not guessed or not _guess_refused(err):
                     raise
                 sheets = self._sheets()  # a tab made by hand or by an older gt: its real ID
+                # …written down in the Journal row, so that the next runs know it from the read
+                appended = self._remember_ids(appended, sheets)
                 requests_ = _write_requests(
-                    contents, appended, titles, sheets, self._preferred_ids(), guard=False
+                    contents, appended, titles, sheets, preferred, guard=False
                 )
                 self._apply({"requests": requests_}, applied)
 
-    def _preferred_ids(self) -> dict[str, int]:
-        """Configured tool-owned tab name → the sheet ID the tool gives it."""
+    def _preferred_ids(self, previous: Snapshot | None = None) -> dict[str, int]:
+        """Configured tool-owned tab name → its sheet ID: the one the Journal last wrote down
+        (`onglets=` in Détail, for tabs an older gt or a person made), else the tool's own."""
+        remembered = (
+            _remembered_ids(previous.tabs.get(self.config.tab("journal"))) if previous else {}
+        )
         return {
-            spec.name: OWNED_SHEET_IDS[key]
+            spec.name: remembered.get(key, OWNED_SHEET_IDS[key])
             for key, spec in self.config.owned_tabs.items()
             if key in OWNED_SHEET_IDS
         }
 
-    def _guess(self, titles: Mapping[str, str], previous: Snapshot) -> dict[str, _Sheet] | None:
-        """The tabs to write as the tool made them (its sheet IDs, the grids the read saw),
+    def _remember_ids(
+        self, appended: Mapping[str, Rows], sheets: Mapping[str, _Sheet]
+    ) -> dict[str, Rows]:
+        """The Journal rows with the real sheet IDs of the tool's tabs added to their Détail."""
+        found = {
+            key: sheet.sheet_id
+            for key, spec in self.config.owned_tabs.items()
+            if (sheet := _find_sheet(sheets, spec.name)) is not None
+        }
+        journal_tab = self.config.tab("journal")
+        if journal_tab not in appended or not found:
+            return dict(appended)
+        note = "onglets=" + ",".join(f"{key}:{sheet_id}" for key, sheet_id in found.items())
+        at = JOURNAL_HEADERS.index("Détail")
+        rows = []
+        for row in appended[journal_tab]:
+            cells = [*row, *[""] * (at + 1 - len(row))]
+            cells[at] = "; ".join(part for part in (str(cells[at] or ""), note) if part)
+            rows.append(cells)
+        return {**appended, journal_tab: rows}
+
+    def _guess(
+        self, titles: Mapping[str, str], previous: Snapshot, preferred: Mapping[str, int]
+    ) -> dict[str, _Sheet] | None:
+        """The tabs to write as the tool made them (their sheet IDs, the grids the read saw),
         or None when one is not a tool-owned tab the read found."""
-        preferred = self._preferred_ids()
         sheets: dict[str, _Sheet] = {}
         for name, title in titles.items():
             grid = _folded_get(previous.grid, title)
@@ -719,6 +752,17 @@ def _same_title(sheet: _Sheet) -> dict[str, Any]:
             "fields": "title",
         }
     }
+
+
+def _remembered_ids(journal_rows: Rows | None) -> dict[str, int]:
+    """The tool tabs' sheet IDs the Journal last wrote down (`onglets=eligibility:12,…`)."""
+    at = JOURNAL_HEADERS.index("Détail")
+    for row in reversed(journal_rows or []):
+        note = parse_detail(str(row[at]) if len(row) > at and row[at] is not None else "")
+        if "onglets" in note:
+            pairs = (part.partition(":") for part in note["onglets"].split(","))
+            return {key: int(value) for key, _sep, value in pairs if value.isdigit()}
+    return {}
 
 
 def _guess_refused(err: APIError) -> bool:
