@@ -28,7 +28,7 @@ def test_precedence_option_then_environment_then_login_then_adc(
     found = auth.resolve(None, environ={})
     assert (found.kind, found.path) == ("authorized_user", stored)
     stored.unlink()
-    with pytest.raises(auth.AuthError, match="aucun identifiant Google trouvé"):
+    with pytest.raises(auth.AuthError, match="aucun identifiant Google utilisable"):
         auth.resolve(None, environ={})
 
 

@@ -588,11 +588,17 @@ def test_token_asks_for_the_spreadsheets_scope_only(
 
 
 @pytest.mark.parametrize(
-    "content",
-    ["{not json", json.dumps({"type": "authorized_user", "client_id": "x"})],
-    ids=["invalid-json", "not-a-service-account"],
+    ("content", "expected"),
+    [
+        ("{not json", "JSON illisible (ligne 1, colonne 2)"),
+        (
+            json.dumps({"type": "authorized_user", "client_id": "x"}),
+            "identifiants utilisateur incomplets",
+        ),
+    ],
+    ids=["invalid-json", "incomplete-user"],
 )
-def test_bad_key_file(fake_sheets: FakeSheets, tmp_path: Path, content: str) -> None:
+def test_bad_key_file(fake_sheets: FakeSheets, tmp_path: Path, content: str, expected: str) -> None:
     path = tmp_path / "cle.json"
     path.write_text(content, encoding="utf-8")
     config = load_config(None, sheet=KEY, credentials=path, environ={})
@@ -600,7 +606,7 @@ def test_bad_key_file(fake_sheets: FakeSheets, tmp_path: Path, content: str) -> 
     with pytest.raises(SourceError) as caught:
         GoogleSheetsBackend(KEY, config).read()
 
-    assert caught.value.message == f"{path} : ce n'est pas une clé JSON de compte de service valide"
+    assert caught.value.message == f"{path} : {expected} (--credentials {path})"
     assert "--credentials" in caught.value.hint
     assert "not json" not in str(caught.value)
 
@@ -624,7 +630,9 @@ def test_no_credentials_at_all(
     with pytest.raises(SourceError) as caught:
         backend.read()
 
-    assert caught.value.message.startswith("aucun identifiant Google utilisable")
+    assert caught.value.message.startswith(
+        f"{tmp_path / 'absent.json'} : fichier d'identifiants introuvable"
+    )
     assert "GOOGLE_APPLICATION_CREDENTIALS" in caught.value.hint
 
 

@@ -157,7 +157,8 @@ def _from_file(path: Path, scopes: Sequence[str], origin: str) -> Resolved:
         except (ValueError, KeyError) as err:
             raise AuthError(
                 f"{path} : identifiants utilisateur incomplets ({origin})",
-                "relancez « gt login » (ou « gcloud auth application-default login »)",
+                "relancez « gt login » (ou « gcloud auth application-default login »), ou "
+                "donnez une clé de compte de service avec --credentials CHEMIN",
             ) from err
         return Resolved(user, origin, "authorized_user", path)
     if "installed" in info or "web" in info:
@@ -201,7 +202,7 @@ def _default(scopes: Sequence[str]) -> Resolved:
     try:
         credentials, _project = google.auth.default(scopes=list(scopes))
     except auth_errors.GoogleAuthError as err:
-        raise AuthError(f"aucun identifiant Google trouvé ({_first_line(err)})", HINT) from err
+        raise AuthError(f"aucun identifiant Google utilisable ({_first_line(err)})", HINT) from err
     return Resolved(credentials, "Application Default Credentials", "default")
 
 

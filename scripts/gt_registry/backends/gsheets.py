@@ -40,7 +40,7 @@ from google.auth.credentials import Credentials
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
-from ..auth import refresh_failure
+from ..auth import refresh_failure, sheets_credentials
 from ..config import Config
 from ..errors import SourceError, WriteFailed
 from ..initplan import Dropdown, InitPlan, plan_init
@@ -555,7 +555,7 @@ class GoogleSheetsBackend:
         """Where the credentials came from, for a message."""
         if self.config.credentials is not None:
             return f"--credentials {self.config.credentials}"
-        return "identifiants par défaut : GOOGLE_APPLICATION_CREDENTIALS ou gcloud"
+        return "identifiants par défaut : GOOGLE_APPLICATION_CREDENTIALS, gt login ou gcloud"
 
     def _refused(self, err: APIError, kind: type[SourceError], nothing: str) -> SourceError:
         status = err.response.status_code
@@ -590,36 +590,10 @@ class GoogleSheetsBackend:
 
 
 def load_credentials(path: Path | None) -> Credentials:
-    """A service-account key file's credentials, else Application Default Credentials,
-    scoped to Sheets only. Errors never quote the key's contents."""
-    if path is not None:
-        from google.oauth2 import service_account
-
-        try:
-            return service_account.Credentials.from_service_account_file(str(path), scopes=SCOPES)
-        except FileNotFoundError as err:
-            raise SourceError(
-                f"{path} : fichier d'identifiants introuvable", CREDENTIALS_HINT
-            ) from err
-        except OSError as err:
-            raise SourceError(
-                f"{path} : lecture impossible ({err.strerror})", CREDENTIALS_HINT
-            ) from err
-        except (ValueError, KeyError, auth_errors.GoogleAuthError) as err:
-            raise SourceError(
-                f"{path} : ce n'est pas une clé JSON de compte de service valide",
-                "téléchargez une clé JSON (type « service_account ») depuis la console Google "
-                "Cloud ; " + CREDENTIALS_HINT,
-            ) from err
-    import google.auth
-
-    try:
-        credentials, _project = google.auth.default(scopes=SCOPES)
-    except auth_errors.GoogleAuthError as err:
-        raise SourceError(
-            f"aucun identifiant Google utilisable ({_first_line(err)})", CREDENTIALS_HINT
-        ) from err
-    return credentials
+    """The run's credentials for Sheets, by the one precedence of `auth.resolve`
+    (--credentials > GOOGLE_APPLICATION_CREDENTIALS > gt login > ADC), scoped to Sheets only.
+    Errors never quote the file's contents."""
+    return sheets_credentials(path).credentials
 
 
 def _unknown_range(err: APIError) -> bool:
