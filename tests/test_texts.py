@@ -253,3 +253,101 @@ def test_the_launch_names_the_season_from_the_first_to_the_last_day(
         r"Vous nous avez indiqué que votre organisation, [^,]+, peut mettre une salle",
         plain(hosts),
     )
+
+
+def test_only_new_invitations_name_the_new_files(
+    run_gt: Run, small_xlsx: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "ai"
+    args = ("--sheet", small_xlsx, "--as-of", "2020-01-02", "draft-invitations", "R-AI-1")
+    assert run_gt(*args, "--out", out).exit_code == 0
+    book = openpyxl.load_workbook(small_xlsx)
+    book["Personnes"].append(["P-7", "Gaëlle", "Gomez", "gaelle@alpha.org", "ORG-1", "AI", "fr"])
+    book.save(small_xlsx)
+    again = run_gt(*args, "--out", out, "--only-new")
+    assert again.exit_code == 0, again.output
+    assert "Nouveaux brouillons : P-7-gomez-gaelle.eml." in again.stderr
+    assert len(list(out.glob("*.eml"))) == 4
+
+
+def test_only_new_notice_goes_to_the_members_active_since_the_last_one(
+    run_gt: Run, small_xlsx: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "actifs"
+    args = ("--sheet", small_xlsx, "--as-of", "2020-06-15", "draft-emails", "membre-actif")
+    first = run_gt(*args, "--out", out)
+    assert first.exit_code == 0, first.output
+    assert len(list(out.glob("*.eml"))) == 3  # Anne, Chloé, Emma
+    book = openpyxl.load_workbook(small_xlsx)
+    book["Présences"].append(["R-FI-1", "P-2", "présent", ""])  # Bruno: a second meeting
+    book.save(small_xlsx)
+    again = run_gt(*args, "--out", out, "--only-new")
+    assert again.exit_code == 0, again.output
+    assert "1 brouillon(s) « membre-actif » rédigé(s)" in again.stderr
+    assert "Nouveaux brouillons : P-2-bellec-bruno.eml." in again.stderr
+    assert "3 déjà rédigé(s) pour cet envoi (--only-new)" in again.stderr
+    assert len(list(out.glob("*.eml"))) == 4
+    third = run_gt(*args, "--out", out, "--only-new")
+    assert third.exit_code == 0, third.output
+    assert "0 brouillon(s)" in third.stderr and "rien à envoyer" in third.stderr
+    assert len(list(out.glob("*.eml"))) == 4
+
+
+def test_a_language_without_template_falls_back_to_french_and_says_who(
+    run_gt: Run, small_xlsx: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "tpl" / "emails"
+    folder.mkdir(parents=True)
+    (folder / "voeux.fr.eml.j2").write_text(
+        "Subject: Meilleurs vœux\n\nBonjour {{ person.first_name }},\n", encoding="utf-8"
+    )
+    config = tmp_path / "gt.toml"
+    config.write_text(f'[paths]\ntemplates = "{(tmp_path / "tpl").as_posix()}"\n', "utf-8")
+    out = tmp_path / "voeux"
+    result = run_gt(
+        "--config", config, "--sheet", small_xlsx, "--as-of", "2020-06-15",
+        "draft-emails", "voeux", "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 brouillon(s) en « fr » faute de modèle dans la langue de la personne : " in (
+        result.stderr
+    )
+    assert "Bruno Bellec (P-2, en)" in result.stderr
+    bruno = next(m for m in drafts(out) if "bruno" in str(m["To"]))
+    assert bruno["Content-Language"] == "fr"
+
+
+def test_a_past_meeting_hints_at_as_of_and_force(run_gt: Run, demo_xlsx: Path) -> None:
+    result = run_gt("--sheet", demo_xlsx, "--as-of", AS_OF, "draft-invitations", "R-2020-AI-1")
+    assert result.exit_code == 1
+    assert "a eu lieu le 14/01/2020" in result.stderr
+    assert "gt --as-of 2020-01-07 draft-invitations R-2020-AI-1" in result.stderr
+    assert "--force" in result.stderr
+
+
+def test_an_unreadable_date_is_reported_as_unreadable_with_its_cell(
+    run_gt: Run, demo_xlsx: Path, tmp_path: Path
+) -> None:
+    move_meeting(demo_xlsx, "R-2020-AI-4", Date="31/09/2020")
+    result = run_gt(
+        "--sheet", demo_xlsx, "--as-of", AS_OF, "draft-invitations", "R-2020-AI-4",
+        "--out", tmp_path / "x",
+    )  # fmt: skip
+    assert result.exit_code == 3
+    assert "Réunions!D16 : la date de la réunion R-2020-AI-4 est illisible « 31/09/2020 »" in (
+        result.stderr
+    )
+    assert "n'a pas de date" not in result.stderr
+    assert "\n  → écrivez une date qui existe" in result.stderr
+
+
+def test_every_error_line_is_followed_by_what_to_do(
+    run_gt: Run, small_xlsx: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "gt.toml"
+    config.write_text('[mail]\ndefault_language = "de"\n', encoding="utf-8")
+    result = run_gt("--config", config, "--sheet", small_xlsx, "check", debug=False)
+    assert result.exit_code == 3
+    lines = result.stderr.splitlines()
+    (at,) = [i for i, line in enumerate(lines) if line.startswith("Erreur : ")]
+    assert lines[at + 1].startswith("  → corrigez le fichier de configuration")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -35,19 +35,21 @@ from .mail import Output, check_output, kept_files, write_output
 from .model import Person, Rows
 from .recipients import (
     INVITATION_COMMAND,
+    MAILING_COMMAND,
     InvitationPlan,
     MeetingState,
     Skipped,
     find_group,
     find_meeting,
     mailing_audience,
+    mailing_history,
     plan_invitations,
     screen,
 )
 from .session import Loaded, Session
 
-MAILING_COMMAND = "draft-emails"
 PROBLEMS_IN_JOURNAL = 20  # skipped people named in the Journal's Problèmes cell
+NAMED_FILES = 20  # new files (--only-new) and language fallbacks named in a summary
 
 Tick = Callable[[], None]
 Progress = Callable[[int], AbstractContextManager[Tick | None]]  # given the number of drafts
@@ -139,6 +141,33 @@ class Drafted:
         """What was drafted, who was not and why, and the next step."""
         raise NotImplementedError
 
+    def added_lines(self, shown: int = NAMED_FILES) -> list[Line]:
+        """With --only-new, the new files by name: the folder also holds the earlier ones."""
+        if not self.output.add or not self.drafts:
+            return []
+        names = sorted(d.filename for d in self.drafts)
+        more = f", … et {len(names) - shown} autre(s)" if len(names) > shown else ""
+        title = "Nouveaux brouillons" + (" (seraient écrits)" if self.dry_run else "")
+        return [Line(f"{title} : " + ", ".join(names[:shown]) + more + ".")]
+
+    def fallback_lines(self, shown: int = NAMED_FILES) -> list[Line]:
+        """Who got the default language because theirs has no template."""
+        fell = [d for d in self.drafts if d.fallback]
+        if not fell:
+            return []
+        who = [f"{d.person.full_name} ({d.person.id}, {d.person.language})" for d in fell]
+        more = f", … et {len(who) - shown} autre(s)" if len(who) > shown else ""
+        language = fell[0].language
+        return [
+            Line(
+                f"{len(fell)} brouillon(s) en « {language} » faute de modèle dans la langue de la personne : "
+                + ", ".join(who[:shown])
+                + more
+                + " — ajoutez le modèle dans cette langue (voir templates/emails/README.md) pour les rédiger dans leur langue.",
+                "warning",
+            )
+        ]
+
     @property
     def verb(self) -> str:
         return "seraient rédigé(s)" if self.dry_run else "rédigé(s)"
@@ -197,7 +226,9 @@ class Invitations(Drafted):
             Line(
                 f"{len(self.drafts)} brouillon(s) {self.verb}{where} pour {meeting.id} ({meeting.type}, {meeting.date:%d/%m/%Y}), SEQUENCE {plan.sequence}.",
                 "done",
-            )
+            ),
+            *self.added_lines(),
+            *self.fallback_lines(),
         ]
         reasons = []
         if self.opted_out:
@@ -224,6 +255,7 @@ class Invitations(Drafted):
 class Mailing(Drafted):
     template: str
     season: Season
+    already: list[Person] = field(default_factory=list)  # drafted before, left out (--only-new)
 
     def summary(self) -> list[Line]:
         where = "" if self.dry_run or not self.drafts else f" dans {self.output.folder}/"
@@ -231,19 +263,25 @@ class Mailing(Drafted):
             Line(
                 f"{len(self.drafts)} brouillon(s) « {self.template} » {self.verb}{where} (saison {self.season.label}).",
                 "done",
-            )
+            ),
+            *self.added_lines(),
+            *self.fallback_lines(),
         ]
-        if self.opted_out or self.skipped:
-            lines.append(
-                Line(
-                    f"Sans brouillon : {len(self.opted_out)} désinscrit(s), {len(self.skipped)} sans adresse utilisable."
-                )
-            )
-        next_step = (
-            "relancez sans --dry-run pour écrire les brouillons."
-            if self.dry_run
-            else "ouvrez les brouillons dans votre messagerie, relisez, puis envoyez."
-        )
+        reasons = []
+        if self.opted_out:
+            reasons.append(f"{len(self.opted_out)} désinscrit(s)")
+        if self.skipped:
+            reasons.append(f"{len(self.skipped)} sans adresse utilisable (listés ci-dessus)")
+        if self.already:
+            reasons.append(f"{len(self.already)} déjà rédigé(s) pour cet envoi (--only-new)")
+        if reasons:
+            lines.append(Line("Sans brouillon : " + ", ".join(reasons) + "."))
+        if self.dry_run:
+            next_step = "relancez sans --dry-run pour écrire les brouillons."
+        elif self.drafts:
+            next_step = "ouvrez les brouillons dans votre messagerie, relisez, puis envoyez."
+        else:
+            return [*lines, Line("Personne de nouveau depuis le dernier envoi : rien à envoyer.")]
         return [*lines, Line("Étape suivante : " + next_step)]
 
 
@@ -350,6 +388,7 @@ def draft_emails(
     to_hosts: bool = False,
     out: Path | None = None,
     mbox: Path | None = None,
+    only_new: bool = False,
     dry_run: bool = False,
     force: bool = False,
     progress: Progress = quietly,
@@ -372,11 +411,19 @@ def draft_emails(
             f"aucun destinataire pour « {template} » avec ces options",
             "vérifiez --group, --active ou --to-hosts, et --as-of (la saison)",
         )
+    recipients, already = audience.recipients, []
+    if only_new:  # the people this mailing already reached this season (the Journal)
+        drafted = mailing_history(
+            journal.read_entries(registry.owned.get("journal")), template, season.label
+        )
+        recipients = [p for p in audience.recipients if p.id not in drafted]
+        already = [p for p in audience.recipients if p.id in drafted]
     name = folder_name(f"{template}-{group}" if group else template)
     output = Output(
         out or config.drafts_dir / name,
         mbox,
         force,
+        add=only_new,
         owner=f"envoi {template}" + (f" (groupe {group})" if group else ""),
         protected=protected_places(config),
         create_parents=out is None,
@@ -384,14 +431,21 @@ def draft_emails(
     now = run.now  # the Date: header, in Paris time
     drafts, unsafe = _render(
         output,
-        audience.recipients,
+        recipients,
         lambda: mailing_composer(registry, config, template, group, season, now),
         dry_run=dry_run,
         progress=progress,
         extra=mailing_extra(registry, eligibility.statuses),
     )
     result = Mailing(
-        drafts, audience.skipped + unsafe, audience.opted_out, output, dry_run, template, season
+        drafts,
+        audience.skipped + unsafe,
+        audience.opted_out,
+        output,
+        dry_run,
+        template,
+        season,
+        already,
     )
     detail = {"modele": template, "groupe": group or "", "saison": season.label}
     changes = f"{len(drafts)} brouillon(s) « {template} »"

@@ -47,3 +47,23 @@ class SelectionError(RegistryError):
     """What the user asked for does not exist or selects nobody (unknown meeting, empty list)."""
 
     exit_code = EXIT_PROBLEMS
+
+
+def what_to_do(err: RegistryError) -> str:
+    """The next step for an error raised without a hint: every `Erreur :` line is followed
+    by what to do."""
+    if err.hint:
+        return err.hint
+    if isinstance(err, ConfigError):
+        return (
+            "corrigez le fichier de configuration ou l'option indiqués (les commentaires de "
+            "gt.toml disent ce qui est attendu), puis relancez ; rien n'a été écrit"
+        )
+    if isinstance(err, TemplateFailure):
+        return "corrigez le modèle indiqué (voir templates/emails/README.md), puis relancez ; rien n'a été écrit"
+    if isinstance(err, SourceError):
+        return (
+            "vérifiez le registre (fichier fermé dans Excel ou LibreOffice, droits, connexion), "
+            "puis relancez ; lancez « gt check » pour le détail"
+        )
+    return "corrigez ce qui est indiqué, puis relancez ; docs/guide.md liste les messages et que faire"

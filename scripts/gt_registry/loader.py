@@ -500,6 +500,7 @@ class _Loader:
                 theme=self.check_text(row, "theme", "le thème"),
                 video_link=self.check_text(row, "video_link", "le lien visio"),
                 source=row.source(),
+                unreadable_date="" if when is not None else row.text("date"),
             )
 
     def check_times(

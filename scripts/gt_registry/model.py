@@ -181,6 +181,7 @@ class Meeting:
     theme: str = ""
     video_link: str = ""
     source: RowSource | None = field(default=None, compare=False)
+    unreadable_date: str = field(default="", compare=False)  # the cell, when not a date
 
 
 @dataclass(frozen=True)

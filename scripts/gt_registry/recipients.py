@@ -24,6 +24,7 @@ from .model import EVENING, GROUP_MEETING_TYPES, LAUNCH, Meeting, Person, Regist
 from .parsing import did_you_mean
 
 INVITATION_COMMAND = "draft-invitations"
+MAILING_COMMAND = "draft-emails"
 ACTIVE_NOTICE, HOSTS_CALL = "membre-actif", "appel-hotes"
 # A template that only makes sense for one audience implies it (no "you are active" to all).
 IMPLIED_AUDIENCE = {ACTIVE_NOTICE: "active", HOSTS_CALL: "hosts"}
@@ -49,7 +50,10 @@ def invited(registry: Registry, meeting: Meeting) -> list[Person]:
     """The meeting's audience by its type, before anyone is screened out, by name."""
     require_audience(meeting)
     if meeting.type not in (*GROUP_MEETING_TYPES, LAUNCH, EVENING):
-        raise SelectionError(f"type de réunion « {meeting.type} » inconnu pour {meeting.id}")
+        raise SelectionError(
+            f"type de réunion « {meeting.type} » inconnu pour {meeting.id}",
+            "choisissez dans l'onglet Réunions : Lancement, Réunion, Petit-déjeuner ou Soirée",
+        )
     return invited_people(registry, meeting)
 
 
@@ -109,6 +113,20 @@ def mailing_audience(
         else None
     )
     return mailing_people(registry, active_ids, hosts, group)
+
+
+def mailing_history(entries: Iterable[JournalEntry], template: str, season: str) -> set[str]:
+    """Who earlier `draft-emails` runs drafted for `template` in `season` (any group): for
+    `--only-new`, e.g. the members who became active since the last notice."""
+    drafted: set[str] = set()
+    for entry in entries:
+        if (
+            entry.command == MAILING_COMMAND
+            and entry.detail.get("modele", "").casefold() == template.casefold()
+            and entry.detail.get("saison", "") == season
+        ):
+            drafted |= expand_ids(entry.detail.get("personnes", ""))
+    return drafted
 
 
 def find_group(registry: Registry, code: str) -> str:
@@ -311,6 +329,12 @@ def plan_invitations(
     """Who gets a draft for `meeting`; a meeting without date, or past (unless `force`), is refused."""
     if meeting.date is None:
         where = meeting.source.cell("date").ref if meeting.source else meeting.id
+        if meeting.unreadable_date:
+            raise MeetingTimeError(
+                f"{where} : la date de la réunion {meeting.id} est illisible « {meeting.unreadable_date} »",
+                "écrivez une date qui existe, comme 14/01/2020 ou 2020-01-14 (ou une cellule au "
+                "format date), puis relancez ; « gt check » liste les autres cellules à corriger",
+            )
         raise MeetingTimeError(
             f"{where} : la réunion {meeting.id} n'a pas de date",
             "indiquez la date dans l'onglet Réunions, puis relancez",
@@ -318,7 +342,9 @@ def plan_invitations(
     if meeting.date < today and not force:
         raise SelectionError(
             f"la réunion {meeting.id} a eu lieu le {meeting.date:%d/%m/%Y} (nous sommes le {today:%d/%m/%Y})",
-            "vérifiez l'ID ou la date ; ajoutez --force pour rédiger quand même",
+            f"vérifiez l'ID ou la date ; pour rejouer la rédaction comme avant la réunion : "
+            f"gt --as-of {meeting.date - dt.timedelta(days=7)} draft-invitations {meeting.id} ; "
+            "ou ajoutez --force pour la rédiger quand même aujourd'hui",
         )
     audience = screen(invited(registry, meeting))
     past = history(entries, meeting.id)

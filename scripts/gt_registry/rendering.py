@@ -156,7 +156,9 @@ def load_template(folders: Folders, name: str) -> Template:
         ) from err
     except TemplateSyntaxError as err:
         raise TemplateFailure(
-            f"{err.filename or folders[0] / name}, ligne {err.lineno} : erreur de syntaxe dans le modèle : {err.message}"
+            f"{err.filename or folders[0] / name}, ligne {err.lineno} : erreur de syntaxe dans le modèle : {err.message}",
+            "corrigez cette ligne du modèle (chaque {% if %} ou {% for %} a son {% endif %} ou "
+            "{% endfor %}), puis relancez ; rien n'a été écrit",
         ) from err
 
 

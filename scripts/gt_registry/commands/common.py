@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from .. import click_fr, parsing
-from ..errors import EXIT_FAILED, EXIT_PROBLEMS, RegistryError
+from ..errors import EXIT_FAILED, EXIT_PROBLEMS, RegistryError, what_to_do
 from ..model import Problem
 from ..session import Loaded, Session, Settings
 
@@ -149,6 +149,8 @@ def guarded(ctx: click.Context, call: Callable[[], Any]) -> Any:
         return call()
     except RegistryError as err:
         click.secho(f"Erreur : {err}", fg="red", err=True)
+        if not err.hint:  # every error says what to do next
+            click.echo(f"  → {what_to_do(err)}", err=True)
         if settings(ctx).debug:  # the trace for whoever debugs; the same exit code
             click.echo("".join(traceback.format_exception(err)).rstrip(), err=True)
         ctx.exit(err.exit_code)

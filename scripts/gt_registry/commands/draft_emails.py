@@ -50,6 +50,12 @@ from .outputs import check_output_options
     type=click.Path(path_type=Path, dir_okay=False),
     help="Écrire aussi les messages dans un fichier mbox.",
 )
+@click.option(
+    "--only-new",
+    is_flag=True,
+    help="Seulement les personnes pas encore rédigées pour cet envoi cette saison (d'après le "
+    "Journal) : pour membre-actif, les membres devenus actifs depuis le dernier avis.",
+)
 @dry_run_option
 @click.option(
     "--force",
@@ -66,6 +72,7 @@ def draft_emails(
     to_hosts: bool,
     out: Path | None,
     mbox: Path | None,
+    only_new: bool,
     dry_run: bool,
     force: bool,
 ) -> None:
@@ -83,6 +90,7 @@ def draft_emails(
       gt --as-of 2020-06-15 draft-emails membre-actif --dry-run
       gt draft-emails appel-hotes --mbox appel.mbox
       gt draft-emails membre-actif --group AI
+      gt draft-emails membre-actif --only-new
     """
     if template in MEETING_KINDS:
         raise click.BadParameter(
@@ -104,6 +112,7 @@ def draft_emails(
         to_hosts=to_hosts,
         out=out,
         mbox=mbox,
+        only_new=only_new,
         dry_run=dry_run,
         force=force,
         progress=progress,
