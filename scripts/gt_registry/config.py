@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -151,7 +151,24 @@ OWNED_TABS: dict[str, tuple[str, list[str]]] = {
     ),
     "summary": ("Bilan organisations", ["ID", "Nom", "Type", "Réunions", "Personnes actives"]),
     "journal": ("Journal", list(JOURNAL_HEADERS)),
+    # One row per (meeting or mailing, person) drafted into a Gmail mailbox. Read and written
+    # only by runs with --gmail (`Config.with_drafts_tab`): the others never ask for it, so a
+    # registry that has no such tab costs them nothing.
+    "drafts": (
+        "Brouillons",
+        [
+            "Envoi",
+            "Personne",
+            "Boîte",
+            "ID brouillon",
+            "ID message",
+            "Empreinte",
+            "SEQUENCE",
+            "Rédigé le",
+        ],
+    ),
 }
+ON_DEMAND_TABS = frozenset({"drafts"})
 
 
 @dataclass(frozen=True)
@@ -212,6 +229,8 @@ class Config:
     file_limits: Limits
     credentials: Path | None = None
     client_secrets: Path | None = None  # the OAuth client of `gt login` ([google])
+    # Tool tabs read and written only by the runs that need them (`Brouillons`: --gmail).
+    on_demand_tabs: dict[str, OwnedTabSpec] = field(default_factory=dict)
 
     @property
     def template_roots(self) -> tuple[Path, ...]:
@@ -227,7 +246,15 @@ class Config:
         """The sheet name of a staff-owned or tool-owned tab, by logical key."""
         if key in self.staff_tabs:
             return self.staff_tabs[key].name
+        if key in self.on_demand_tabs:
+            return self.on_demand_tabs[key].name
         return self.owned_tabs[key].name
+
+    def with_tabs(self, *keys: str) -> Config:
+        """This configuration with on-demand tool tabs (`drafts`) read and written like the
+        others: by the runs that need them."""
+        wanted = {key: self.on_demand_tabs[key] for key in keys}
+        return replace(self, owned_tabs={**self.owned_tabs, **wanted})
 
 
 def _defaults() -> dict[str, Any]:
@@ -341,6 +368,7 @@ def _build(raw: dict[str, Any], where: str, source_file: Path | None) -> Config:
         for key, (_n, headers) in OWNED_TABS.items()
     }
     _distinct_tab_names([*staff.values(), *owned.values()], where)
+    on_demand = {key: owned.pop(key) for key in ON_DEMAND_TABS}
     rules, mail, season = raw["rules"], raw["mail"], raw["season"]
     threshold = _expect(
         rules["active_threshold"], int, where, "rules.active_threshold", "un entier ≥ 1"
@@ -405,6 +433,7 @@ def _build(raw: dict[str, Any], where: str, source_file: Path | None) -> Config:
         message_limits=_limits(raw["limits"], "message", where),
         file_limits=_limits(raw["limits"], "file", where),
         client_secrets=_client_secrets(raw["google"], where, source_file),
+        on_demand_tabs=on_demand,
     )
 
 

@@ -30,22 +30,14 @@ from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from urllib.parse import quote, unquote
 
+from .config import OWNED_TABS
 from .model import Rows, Value
 
 CREATE, UPDATE, REPLACE, REISSUE = "create", "update", "replace", "reissue"
 KEEP, EDITED, SENT, LEFT = "keep", "edited", "sent", "left"
 WRITES = frozenset({CREATE, UPDATE, REPLACE, REISSUE})
 MARK = "X-GT-Draft"
-HEADERS = (
-    "Envoi",
-    "Personne",
-    "Boîte",
-    "ID brouillon",
-    "ID message",
-    "Empreinte",
-    "SEQUENCE",
-    "Rédigé le",
-)
+HEADERS = tuple(OWNED_TABS["drafts"][1])  # the Brouillons tab
 
 
 @dataclass(frozen=True)
