@@ -50,7 +50,7 @@ def test_a_blank_registry_gets_every_tab_decorated() -> None:
     assert people.create and people.freeze and not people.protect
     assert people.headers == PEOPLE.headers and people.first_new == 0
     assert people.dropdowns == (Dropdown(3, ("fr", "en")),)
-    assert people.widths == (12, 12, 12, 12)
+    assert people.widths == (12, 12, 30, 12)  # the E-mail column fits an address
     assert apply(people, []) == DEMO["Personnes"]
     (meeting,) = tab(plan.tabs, "Présences").dropdowns
     assert meeting.range_formula == "=Réunions!$A$2:$A$200"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Template
+from markupsafe import Markup, escape
 
 from . import i18n
 from .audience import invited_people, is_invited, require_audience, require_opt_out_column
@@ -140,6 +141,19 @@ def neutralise(value: Any) -> str:
     """The cell as text, with a leading `'` when a spreadsheet would run it as a formula."""
     text = "" if value is None else str(value)
     return NEUTRALISER + text if is_formula(text) else text
+
+
+@template_filter("web_address")
+def web_address(url: Any) -> Markup:
+    """A web address for print: without `https://` (and a trailing `/`), allowed to break only
+    after a `.` or a `/` (`<wbr>`), never inside a word: `www.<wbr>example.<wbr>org`."""
+    text = str(url or "")
+    text = re.sub(r"^[a-z]+://", "", text, flags=re.IGNORECASE).rstrip("/")
+    return Markup("").join(
+        Markup(escape(part)) + (Markup("<wbr>") if part.endswith((".", "/")) else Markup(""))
+        for part in re.findall(r"[^./]*[./]?", text)
+        if part
+    )
 
 
 @template_filter("csv_cell")

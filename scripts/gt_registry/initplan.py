@@ -176,19 +176,32 @@ def _plan_tab(
         column = _column_of(header, new, aliases)
         if column is not None and choices:
             dropdowns.append(Dropdown(len(existing) + column, tuple(choices)))
+    aligned = _align(demo, headers, aliases) if demo and fill else None
     return TabPlan(
         layout=tab,
         title=tab.name if create else current.real_name(tab.name),
         create=create,
         headers=headers,
         first_new=len(existing),
-        rows=_align(demo, headers, aliases) if demo and fill else None,
+        rows=aligned,
         clear=(len(rows) - 1, _width(rows[1:])) if fill and len(rows) > 1 else (0, 0),
         dropdowns=tuple(dropdowns),
         freeze=create or bool(missing),
         protect=tab.owned,
-        widths=tuple(max(12, len(h) + 4) for h in new),
+        widths=tuple(_fit(h, aligned, len(existing) + i) for i, h in enumerate(new)),
     )
+
+
+# Columns whose values are long even when the tab is still empty (the Journal, addresses).
+WIDE_HEADERS = {"e-mail": 30, "adresse": 36, "détail": 60, "changements": 40, "problèmes": 40}
+
+
+def _fit(header: str, rows: Rows | None, column: int) -> int:
+    """A column's width in characters: its header (and filter arrow), its longest value, or
+    what such a column usually holds; never under 12 nor over 60."""
+    longest = max((len(_text(row[column])) for row in rows or [] if column < len(row)), default=0)
+    usual = next((w for key, w in WIDE_HEADERS.items() if key in header.casefold()), 0)
+    return min(60, max(12, len(header) + 4, longest + 2, usual))
 
 
 def _text(value: object) -> str:
