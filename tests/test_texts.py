@@ -246,6 +246,7 @@ def test_the_launch_names_the_season_from_the_first_to_the_last_day(
     assert "Au programme : « Bilan du Forum Mondial 2019" in body
     portuguese = next(m for m in made["R-2019-LANC"] if m["Content-Language"] == "pt")
     assert "de 1º de novembro de 2019 a 30 de junho de 2020:" in (plain(portuguese))
+    assert plain(portuguese).rstrip().endswith("\n\nConvergences — Grupos de Trabalho")
     breakfast = next(m for m in made["R-2020-PDMI-3"] if m["Content-Language"] == "fr")
     assert "Co-animation du cycle : Avise et (IM)PROVE." in (plain(breakfast))
     hosts = next(m for m in made["appel-hotes"] if m["Content-Language"] == "fr")

@@ -262,6 +262,13 @@ def folder_name(text: str) -> str:
 # -- the two kinds of run ---------------------------------------------------------------
 
 
+def sender_context(sender: Mailbox, config: Config) -> dict[str, Any]:
+    """`team` when the sender is the configured team (no référent): a template in another
+    language then signs with the team's name in that language."""
+    team = (sender.name, sender.email) == (config.sender_name, config.sender_email)
+    return {"name": sender.name, "email": sender.email, "team": team}
+
+
 def invitation_composer(
     registry: Registry, config: Config, meeting: Meeting, sequence: int, now: dt.datetime
 ) -> Composer:
@@ -280,7 +287,7 @@ def invitation_composer(
         context = {
             "meeting": meeting_context(registry, meeting, language),
             "group": group_context(registry, meeting.group),
-            "sender": {"name": sender.name, "email": sender.email},
+            "sender": sender_context(sender, config),
             "change": None,  # per person, for an update (contexts.change_extra)
         }
         if meeting.type == LAUNCH:
@@ -333,7 +340,7 @@ def mailing_composer(
     def shared(language: str) -> dict[str, Any]:
         return {
             "group": group_context(registry, group),
-            "sender": {"name": sender.name, "email": sender.email},
+            "sender": sender_context(sender, config),
             "season": season_span(season, language),
         }
 
