@@ -115,8 +115,9 @@ class StoredDraft:
     id: str
     message_id: str
     thread_id: str
-    raw: bytes
+    raw: bytes  # as Gmail keeps it (its From, when the sender's was not one of the account's)
     by_tool: bool = True
+    uploaded: bytes = b""  # the bytes as the client sent them
 
 
 @dataclass
@@ -396,7 +397,7 @@ class FakeGmail:
             return _json(self._draft_json(draft, fmt))
         if kind == "drafts.update":
             raw = self._upload(route, params, headers, data)
-            draft.raw = self._as_sent_by(box, raw)
+            draft.raw, draft.uploaded = self._as_sent_by(box, raw), raw
             draft.message_id = self._message_id()
             return _json(self._draft_json(draft, "minimal"))
         del box.drafts[draft_id]  # drafts.delete
@@ -515,6 +516,7 @@ class FakeGmail:
             self._message_id(),
             f"18d{number:013x}",
             self._as_sent_by(box, raw),
+            uploaded=raw,
         )
         box.drafts[draft.id] = draft
         return draft
@@ -528,9 +530,13 @@ class FakeGmail:
         if senders and senders[0].lower() in box.send_as:
             return raw
         head, sep, rest = raw.partition(b"\r\n\r\n")
-        lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"from:")]
-        lines.insert(0, f"From: {box.address}".encode())
-        return b"\r\n".join(lines) + sep + rest
+        lines, own = [], f"From: {box.address}".encode()
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"from:"):
+                lines.append(own)  # in place of the sender's line
+            elif not (line[:1] in (b" ", b"\t") and lines and lines[-1] is own):
+                lines.append(line)  # (a folded From's continuation lines dropped)
+        return b"\r\n".join(lines if own in lines else [own, *lines]) + sep + rest
 
     def _upload(
         self,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from . import journal
 from .audience import require_opt_out_column
@@ -47,6 +47,11 @@ from .recipients import (
     screen,
 )
 from .session import Loaded, Session
+
+if TYPE_CHECKING:  # Gmail's modules (google-auth, requests) are imported by --gmail runs only
+    from .errors import RegistryError
+    from .gmail_plan import GmailTarget
+    from .gmail_push import Pushed
 
 PROBLEMS_IN_JOURNAL = 20  # skipped people named in the Journal's Problèmes cell
 NAMED_FILES = 20  # new files (--only-new) and language fallbacks named in a summary
@@ -81,8 +86,16 @@ def write_and_record(
     detail: dict[str, str],
     drafted: Drafted,
 ) -> None:
-    """The drafts written (all or nothing), then the run's Journal rows appended (one write)."""
-    write_output(drafted.output, [(d.filename, d.data) for d in drafted.drafts])
+    """The drafts written (all or nothing; with --gmail, into Gmail), then the run's Journal
+    rows appended, with the Brouillons tab for --gmail, in one write."""
+    owned: dict[str, Rows] = {}
+    people = [d.person.id for d in drafted.drafts]
+    if drafted.gmail is None:
+        write_output(drafted.output, [(d.filename, d.data) for d in drafted.drafts])
+    else:
+        owned, people, changes = _push_to_gmail(run, loaded, now, detail, drafted)
+        if not owned:
+            return  # nothing changed in Gmail: nothing to record
     tab = run.config.tab("journal")
     rows: Rows = loaded.snapshot.tabs.get(tab) or []
     by = run.backend.identity()
@@ -93,18 +106,51 @@ def write_and_record(
         else ""
     )
     problems = problems or "aucun"  # as sync-eligibility writes it
-    people = [d.person.id for d in drafted.drafts]
     detail = {**detail, journal.RUN: journal.new_run_id()}
     entries = journal.people_entries(
         now.astimezone(), command, by, changes, detail, people, problems
     )
     try:
-        run.backend.write({}, loaded.snapshot, {tab: journal.rows_to_append(rows, entries)})
+        run.backend.write(owned, loaded.snapshot, {tab: journal.rows_to_append(rows, entries)})
     except (WriteFailed, SourceError) as err:
+        if drafted.pushed is not None:
+            raise SourceError(
+                f"brouillons écrits dans Gmail ({drafted.pushed.mailbox}), mais l'onglet Brouillons et le Journal n'ont pas pu être mis à jour : {err.message}",
+                "avant de relancer, supprimez dans Gmail les brouillons de ce passage (ils seraient recréés en double), ou relancez quand le registre est accessible en gardant cela en tête",
+            ) from err
         raise SourceError(
             f"brouillons écrits dans {drafted.output.folder}, mais le Journal n'a pas pu être mis à jour : {err.message}",
             "notez-le avant tout --only-new (ces personnes seraient rédigées à nouveau), puis relancez quand le registre est accessible",
         ) from err
+
+
+def _push_to_gmail(
+    run: Session, loaded: Loaded, now: dt.datetime, detail: dict[str, str], drafted: Drafted
+) -> tuple[dict[str, Rows], list[str], str]:
+    """--gmail: the drafts put into Gmail; (the Brouillons tab to write, or nothing when
+    Gmail is unchanged; the people written; the Journal's `Changements`)."""
+    from . import gmail_drafting
+
+    assert drafted.gmail is not None
+    key = detail.get("reunion") or " ".join(
+        filter(None, (detail.get("modele"), detail.get("groupe"), detail.get("saison")))
+    )
+    sequence = int(detail["sequence"]) if detail.get("sequence", "").isdigit() else None
+    pushed = gmail_drafting.push_drafts(
+        run.config,
+        loaded.result.registry.owned.get(gmail_drafting.DRAFTS_TAB),
+        drafted.drafts,
+        key,
+        sequence,
+        drafted.gmail,
+        now.strftime("%Y-%m-%d %H:%M"),
+    )
+    drafted.pushed = pushed
+    if not pushed.written:
+        return {}, [], ""
+    changes = f"{len(pushed.written)} brouillon(s) Gmail écrit(s) pour {key} ({pushed.mailbox})"
+    people = [person for _key, person in pushed.written]
+    return gmail_drafting.tab_contents(run.config, pushed), people, changes
 
 
 # -- what one run drafted ------------------------------------------------------------------
@@ -119,11 +165,52 @@ class Drafted:
     opted_out: list[Person]
     output: Output
     dry_run: bool
+    gmail: GmailTarget | None = field(default=None, init=False)  # --gmail: where to
+    pushed: Pushed | None = field(default=None, init=False)  # --gmail: what was done there
+
+    def gmail_lines(self, what: str) -> list[Line]:
+        """The summary of a --gmail run (or dry run): what Gmail holds now, and why."""
+        if self.dry_run:
+            return [
+                Line(
+                    f"{len(self.drafts)} brouillon(s) {what} seraient écrits dans Gmail (créés, ou mis à jour sur place s'ils existent déjà) ; rien n'a été envoyé à Google.",
+                    "done",
+                ),
+                Line(
+                    "Étape suivante : relancez sans --dry-run pour écrire les brouillons dans Gmail."
+                ),
+            ]
+        if self.pushed is None:
+            return [Line(f"Aucun brouillon {what} à écrire dans Gmail.", "done")]
+        from .gmail_push import describe
+
+        lines = [Line(text, tone) for text, tone in describe(self.pushed)]
+        reasons = []
+        if self.opted_out:
+            reasons.append(f"{len(self.opted_out)} désinscrit(s)")
+        if self.skipped:
+            reasons.append(f"{len(self.skipped)} sans adresse utilisable (listés ci-dessus)")
+        if reasons:
+            lines.append(Line("Sans brouillon : " + ", ".join(reasons) + "."))
+        lines.append(
+            Line(
+                "Étape suivante : ouvrez Gmail → Brouillons, relisez chaque brouillon, puis envoyez."
+            )
+        )
+        return lines
+
+    def gmail_failure(self) -> RegistryError | None:
+        """What ends a --gmail run some of whose drafts could not be written (exit 3)."""
+        if self.pushed is None:
+            return None
+        from .gmail_drafting import incomplete
+
+        return incomplete(self.pushed)
 
     def warnings(self) -> list[Line]:
         """Who got no draft because of a cell to fix, and what the tool leaves in the drafts
         folder because it did not write it (shown before anything is written)."""
-        lines = kept_lines(self.output)
+        lines = kept_lines(self.output) if self.gmail is None else []
         if not self.skipped:
             return lines
         title = f"{len(self.skipped)} personne(s) sans brouillon (corrigez la cellule indiquée) :"
@@ -217,6 +304,8 @@ class Invitations(Drafted):
 
     def summary(self) -> list[Line]:
         meeting, output, plan = self.plan.meeting, self.output, self.plan
+        if self.gmail is not None:
+            return self.gmail_lines(f"pour {meeting.id} (SEQUENCE {plan.sequence})")
         where = (
             ""
             if self.dry_run or not self.drafts
@@ -258,6 +347,8 @@ class Mailing(Drafted):
     already: list[Person] = field(default_factory=list)  # drafted before, left out (--only-new)
 
     def summary(self) -> list[Line]:
+        if self.gmail is not None:
+            return self.gmail_lines(f"« {self.template} »")
         where = "" if self.dry_run or not self.drafts else f" dans {self.output.folder}/"
         lines = [
             Line(
@@ -293,9 +384,10 @@ def _render(
     dry_run: bool,
     progress: Progress,
     extra: Extra | None = None,
+    to_files: bool = True,
 ) -> tuple[list[Draft], list[Skipped]]:
-    """An existing output refused first (unless a dry run), then every draft in memory."""
-    if not dry_run:
+    """An existing output refused first (unless a dry run, or --gmail), then every draft in memory."""
+    if to_files and not dry_run:
         check_output(output, file_names(people).values())
     built = composer()
     with progress(len(people)) as tick:
@@ -335,6 +427,7 @@ def draft_invitations(
     force: bool = False,
     progress: Progress = quietly,
     composed: Callable[[Invitations], None] | None = None,
+    gmail: GmailTarget | None = None,
 ) -> Invitations:
     """`gt draft-invitations`: one draft per invited person, then one Journal write.
 
@@ -361,10 +454,12 @@ def draft_invitations(
         dry_run=dry_run,
         progress=progress,
         extra=change_extra(meeting, plan.update),
+        to_files=gmail is None,
     )
     result = Invitations(
         drafts, plan.audience.skipped + unsafe, plan.audience.opted_out, output, dry_run, plan
     )
+    result.gmail = gmail
     detail = {
         "reunion": meeting.id,
         "sequence": str(plan.sequence),
@@ -393,6 +488,7 @@ def draft_emails(
     force: bool = False,
     progress: Progress = quietly,
     composed: Callable[[Mailing], None] | None = None,
+    gmail: GmailTarget | None = None,
 ) -> Mailing:
     """`gt draft-emails`: one draft per person of the mailing's audience, then one Journal write.
 
@@ -436,6 +532,7 @@ def draft_emails(
         dry_run=dry_run,
         progress=progress,
         extra=mailing_extra(registry, eligibility.statuses),
+        to_files=gmail is None,
     )
     result = Mailing(
         drafts,
@@ -447,6 +544,7 @@ def draft_emails(
         season,
         already,
     )
+    result.gmail = gmail
     detail = {"modele": template, "groupe": group or "", "saison": season.label}
     changes = f"{len(drafts)} brouillon(s) « {template} »"
     return _finish(run, loaded, now, result, composed, MAILING_COMMAND, changes, detail)

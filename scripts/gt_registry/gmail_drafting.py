@@ -10,26 +10,18 @@ the rules. Nothing here prints: the lines come back as (text, tone).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from . import auth
 from .composer import Draft
 from .config import Config
 from .errors import RegistryError
 from .gmail import GmailClient
-from .gmail_plan import Outgoing, digest, records_from_rows, records_to_rows
+from .gmail_plan import GmailTarget, Outgoing, digest, records_from_rows, records_to_rows
 from .gmail_push import Pushed, describe, push
 from .model import Rows
 
 DRAFTS_TAB = "drafts"  # the logical key of `Brouillons`
-
-
-@dataclass(frozen=True)
-class GmailTarget:
-    """`--gmail` and its companions."""
-
-    user: str | None = None  # --gmail-user: the mailbox a service account writes into
-    force: bool = False  # --force: replace drafts edited by hand
+__all__ = ["DRAFTS_TAB", "GmailIncomplete", "GmailTarget", "push_drafts", "tab_contents"]
 
 
 class GmailIncomplete(RegistryError):

@@ -41,6 +41,14 @@ HEADERS = tuple(OWNED_TABS["drafts"][1])  # the Brouillons tab
 
 
 @dataclass(frozen=True)
+class GmailTarget:
+    """`--gmail` and its companions."""
+
+    user: str | None = None  # --gmail-user: the mailbox a service account writes into
+    force: bool = False  # --force: replace drafts edited by hand
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """One message to put in Gmail: `key` is the meeting's ID or the mailing's name."""
 

@@ -25,6 +25,7 @@ class Settings:
     credentials: Path | None = None
     as_of: dt.date | None = None
     debug: bool = False
+    gmail: bool = False  # --gmail: the run also reads and writes the Brouillons tab
 
 
 @dataclass
@@ -55,11 +56,12 @@ class Session:
 
     @cached_property
     def config(self) -> Config:
-        return load_config(
+        config = load_config(
             self.settings.config_path,
             sheet=self.settings.sheet,
             credentials=self.settings.credentials,
         )
+        return config.with_tabs("drafts") if self.settings.gmail else config
 
     @property
     def today(self) -> dt.date:

@@ -99,8 +99,9 @@ def registry_options(function: F) -> F:
             type=click.Path(path_type=Path, dir_okay=False),
             expose_value=False,
             callback=_store("credentials"),
-            help="Clé JSON d'un compte de service Google (sinon : Application Default Credentials, "
-            "GOOGLE_APPLICATION_CREDENTIALS).",
+            help="Identifiants Google : clé JSON d'un compte de service, ou JSON authorized_user "
+            "(sinon : GOOGLE_APPLICATION_CREDENTIALS, puis « gt login », puis Application "
+            "Default Credentials).",
         ),
         click.option(
             "--as-of",
@@ -120,6 +121,57 @@ def registry_options(function: F) -> F:
     for option in reversed(options):
         function = option(function)
     return function
+
+
+class AddressType(click.ParamType):
+    """One e-mail address (`--gmail-user`)."""
+
+    name = "ADRESSE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if not parsing.valid_email(text):
+            self.fail(
+                f"adresse e-mail invalide « {text} » (exemple : camille@reseau.org)", param, ctx
+            )
+        return text
+
+
+def _gmail(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    if value:
+        settings(ctx).gmail = True  # the run reads and writes the Brouillons tab
+    return value
+
+
+def gmail_options(function: F) -> F:
+    """`--gmail` and `--gmail-user ADRESSE` (which implies it), on the drafting commands."""
+    function = click.option(
+        "--gmail-user",
+        type=AddressType(),
+        callback=_gmail,
+        help="La boîte Gmail où écrire, pour un compte de service (délégation au niveau du "
+        "domaine) ; implique --gmail.",
+    )(function)
+    return click.option(
+        "--gmail",
+        is_flag=True,
+        callback=_gmail,
+        help="Créer les brouillons dans Gmail (Gmail → Brouillons) au lieu de fichiers .eml ; "
+        "notés dans l'onglet Brouillons, mis à jour sur place à la relance.",
+    )(function)
+
+
+def check_gmail(ctx: click.Context, gmail: bool, **others: Any) -> None:
+    """`--gmail` writes no file: options that name files, or --only-new, make no sense with it."""
+    if not gmail:
+        return
+    for option, value in others.items():
+        if value:
+            raise click.UsageError(
+                f"--{option.replace('_', '-')} ne va pas avec --gmail : les brouillons vont dans "
+                "Gmail, et seuls ceux qui manquent ou ont changé y sont écrits",
+                ctx,
+            )
 
 
 def dry_run_option(function: F) -> F:
@@ -268,5 +320,8 @@ def echo_drafted(ctx: click.Context, drafted: Drafted) -> None:
     for line in drafted.listing():
         click.echo(line)
     echo_lines(drafted.summary())
+    failed = drafted.gmail_failure()
+    if failed is not None:  # some drafts not written: said, recorded, exit 3
+        raise failed
     if drafted.skipped:
         ctx.exit(EXIT_PROBLEMS)

@@ -8,11 +8,14 @@ import click
 
 from .. import drafting
 from ..composer import MEETING_KINDS
+from ..gmail_plan import GmailTarget
 from .common import (
     GtCommand,
+    check_gmail,
     dry_run_option,
     echo_drafted,
     echo_warnings,
+    gmail_options,
     progress,
     read_registry,
     registry_options,
@@ -56,6 +59,7 @@ from .outputs import check_output_options
     help="Seulement les personnes pas encore rédigées pour cet envoi cette saison (d'après le "
     "Journal) : pour membre-actif, les membres devenus actifs depuis le dernier avis.",
 )
+@gmail_options
 @dry_run_option
 @click.option(
     "--force",
@@ -73,6 +77,8 @@ def draft_emails(
     out: Path | None,
     mbox: Path | None,
     only_new: bool,
+    gmail: bool,
+    gmail_user: str | None,
     dry_run: bool,
     force: bool,
 ) -> None:
@@ -83,7 +89,8 @@ def draft_emails(
     « appel-hotes » (appel aux organisations qui offrent une salle et n'ont pas encore
     accueilli de réunion cette saison ; implique --to-hosts). Sans option : tous les membres
     d'un groupe. Jamais une personne désinscrite ; une adresse invalide est listée avec sa
-    cellule. L'envoi est noté dans l'onglet Journal.
+    cellule. L'envoi est noté dans l'onglet Journal. Avec --gmail, les brouillons sont créés
+    dans Gmail (Gmail → Brouillons) et notés dans l'onglet Brouillons, sans doublon à la relance.
 
     \b
     Exemples :
@@ -91,6 +98,7 @@ def draft_emails(
       gt draft-emails appel-hotes --mbox appel.mbox
       gt draft-emails membre-actif --group AI
       gt draft-emails membre-actif --only-new
+      gt draft-emails membre-actif --gmail
     """
     if template in MEETING_KINDS:
         raise click.BadParameter(
@@ -98,10 +106,11 @@ def draft_emails(
             f"utilisez « gt draft-invitations ID_DE_LA_REUNION »",
             param_hint="TEMPLATE",
         )
+    check_gmail(ctx, gmail or bool(gmail_user), out=out, mbox=mbox, only_new=only_new)
     run = session(ctx)
     # The lock, from the read to the write (released when the command ends).
     ctx.with_resource(run.writing(lambda text: click.echo(text, err=True), dry_run=dry_run))
-    if not dry_run:
+    if not dry_run and not (gmail or gmail_user):
         check_output_options(ctx, run, folder=out, file=mbox, file_option="--mbox", force=force)
     result = drafting.draft_emails(
         run,
@@ -117,5 +126,6 @@ def draft_emails(
         force=force,
         progress=progress,
         composed=echo_warnings,
+        gmail=GmailTarget(gmail_user, force) if gmail or gmail_user else None,
     )
     echo_drafted(ctx, result)

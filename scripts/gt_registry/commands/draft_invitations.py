@@ -7,11 +7,14 @@ from pathlib import Path
 import click
 
 from .. import drafting
+from ..gmail_plan import GmailTarget
 from .common import (
     GtCommand,
+    check_gmail,
     dry_run_option,
     echo_drafted,
     echo_warnings,
+    gmail_options,
     progress,
     read_registry,
     registry_options,
@@ -39,6 +42,7 @@ from .outputs import check_output_options
     is_flag=True,
     help="Seulement les personnes entrées dans l'audience depuis la dernière rédaction (d'après le Journal).",
 )
+@gmail_options
 @dry_run_option
 @click.option(
     "--force",
@@ -53,6 +57,8 @@ def draft_invitations(
     out: Path | None,
     mbox: Path | None,
     only_new: bool,
+    gmail: bool,
+    gmail_user: str | None,
     dry_run: bool,
     force: bool,
 ) -> None:
@@ -66,16 +72,24 @@ def draft_invitations(
     l'invitation calendrier (Europe/Paris, METHOD:PUBLISH, SEQUENCE relevé si la date, l'heure
     ou le lieu ont changé). La rédaction est notée dans l'onglet Journal.
 
+    Avec --gmail, chaque message (les mêmes octets que le .eml) devient un brouillon de votre
+    Gmail (Gmail → Brouillons), noté dans l'onglet Brouillons : une relance ne crée aucun
+    doublon ; si la réunion a changé, les brouillons non envoyés sont mis à jour sur place,
+    ceux déjà envoyés reçoivent un nouveau brouillon « Mise à jour », ceux modifiés à la main
+    sont laissés tels quels (--force pour les remplacer).
+
     \b
     Exemples :
       gt draft-invitations R-2020-AI-4 --dry-run
       gt draft-invitations R-2020-AI-4 --mbox invitations.mbox
       gt draft-invitations R-2020-AI-4 --only-new
+      gt draft-invitations R-2020-AI-4 --gmail
     """
+    check_gmail(ctx, gmail or bool(gmail_user), out=out, mbox=mbox, only_new=only_new)
     run = session(ctx)
     # The lock, from the read to the write (released when the command ends).
     ctx.with_resource(run.writing(lambda text: click.echo(text, err=True), dry_run=dry_run))
-    if not dry_run:
+    if not dry_run and not (gmail or gmail_user):
         check_output_options(ctx, run, folder=out, file=mbox, file_option="--mbox", force=force)
     result = drafting.draft_invitations(
         run,
@@ -88,6 +102,7 @@ def draft_invitations(
         force=force,
         progress=progress,
         composed=echo_warnings,
+        gmail=GmailTarget(gmail_user, force) if gmail or gmail_user else None,
     )
     echo_drafted(ctx, result)
 

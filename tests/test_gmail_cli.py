@@ -1,0 +1,259 @@
+"""`draft-invitations --gmail` and `draft-emails --gmail` through the CLI, against the Gmail
+fake (real google-auth above it) and real workbooks: the same recipients as the `.eml` path,
+no duplicates ever, meetings moved, drafts sent or edited by staff, faults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from email.message import EmailMessage
+from pathlib import Path
+
+import icalendar
+import openpyxl
+import pytest
+from click.testing import Result
+from conftest import DEMO_TODAY, small_registry
+from fake_gmail import USER, FakeGmail
+from gt_registry import gmail_plan
+from gt_registry.backends.xlsx import WorkbookBackend
+from gt_registry.config import Config
+from gt_registry.loader import load_registry
+from gt_registry.mail import parse
+from test_draft_invitations import expected_audience, recipient
+
+Run = Callable[..., Result]
+AS_OF = DEMO_TODAY.isoformat()
+
+
+def gmail_draft(
+    run_gt: Run, sheet: Path, as_of: str, creds: Path, *args: object, debug: bool = True
+) -> Result:
+    return run_gt(
+        "--sheet",
+        sheet,
+        "--as-of",
+        as_of,
+        "--credentials",
+        creds,
+        "draft-invitations",
+        *args,
+        debug=debug,
+    )
+
+
+def messages(fake: FakeGmail) -> dict[str, EmailMessage]:
+    """The drafts of Camille's mailbox, by recipient address."""
+    out = {}
+    for draft in fake.drafts():
+        message = parse(draft.raw)
+        out[recipient(message)] = message
+    return out
+
+
+def sequence_of(message: EmailMessage) -> int:
+    (part,) = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    return int(
+        icalendar.Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")[0]["SEQUENCE"]
+    )
+
+
+def brouillons(path: Path, config: Config) -> list[gmail_plan.Record]:
+    snapshot = WorkbookBackend(path, config.with_tabs("drafts")).read()
+    return gmail_plan.records_from_rows(snapshot.tabs.get("Brouillons"))
+
+
+@pytest.mark.parametrize(
+    "meeting_id",
+    ["R-2020-AI-4", "R-2020-SOIREE", "R-2019-LANC", "R-2020-PDMI-3", "R-2020-FI-2"],
+    ids=["reunion", "soiree", "lancement", "petit-dejeuner", "reunion-fi"],
+)
+def test_recipients_are_the_eml_path_s_for_every_meeting_type(
+    run_gt: Run,
+    demo_xlsx: Path,
+    config: Config,
+    tmp_path: Path,
+    fake_gmail: FakeGmail,
+    authorized_user_file: Path,
+    meeting_id: str,
+) -> None:
+    out = tmp_path / "eml"
+    eml = run_gt(
+        "--sheet",
+        demo_xlsx,
+        "--as-of",
+        AS_OF,
+        "draft-invitations",
+        meeting_id,
+        "--out",
+        out,
+        "--force",
+    )
+    assert eml.exit_code == 0, eml.output
+    by_file = {recipient(parse(p.read_bytes())): p.read_bytes() for p in out.glob("*.eml")}
+    result = gmail_draft(
+        run_gt, demo_xlsx, AS_OF, authorized_user_file, meeting_id, "--gmail", "--force"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Gmail → Brouillons" in result.stderr
+    drafts = messages(fake_gmail)
+    assert len(drafts) == len(fake_gmail.drafts())  # one per address
+    registry = load_registry(WorkbookBackend(demo_xlsx, config).read(), config, DEMO_TODAY).registry
+    assert set(drafts) == set(by_file) == expected_audience(registry, meeting_id)
+    opted_out = {p.email.casefold() for p in registry.people.values() if p.opted_out}
+    for draft in fake_gmail.drafts():
+        assert not any(address in draft.raw.decode("ascii").casefold() for address in opted_out)
+        mark, _sep, data = draft.uploaded.partition(b"\r\n")
+        assert mark.startswith(b"X-GT-Draft: ")
+        address = recipient(parse(data))
+        assert gmail_plan.digest(data) == gmail_plan.digest(by_file[address])  # same message
+    records = brouillons(demo_xlsx, config)
+    assert sorted(r.draft_id for r in records) == sorted(d.id for d in fake_gmail.drafts())
+    assert {r.mailbox for r in records} == {USER}
+
+
+def test_rerun_creates_nothing_move_updates_in_place_sent_gets_an_update_edited_is_left(
+    run_gt: Run,
+    make_workbook: Callable[..., Path],
+    config: Config,
+    fake_gmail: FakeGmail,
+    authorized_user_file: Path,
+) -> None:
+    path = make_workbook(small_registry())
+    first = gmail_draft(run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail")
+    assert first.exit_code == 0, first.output
+    drafts = messages(fake_gmail)
+    assert set(drafts) == {"anne@alpha.org", "bruno@beta.com", "farid@gamma.ma"}
+    ids = {recipient(parse(d.raw.partition(b"\r\n")[2])): d.id for d in fake_gmail.drafts()}
+    assert {sequence_of(m) for m in drafts.values()} == {0}
+
+    created = fake_gmail.count("drafts.create")
+    again = gmail_draft(run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail")
+    assert again.exit_code == 0, again.output
+    assert fake_gmail.count("drafts.create") == created and len(fake_gmail.drafts()) == 3
+    assert "3 brouillon(s) déjà à jour" in again.stderr
+
+    fake_gmail.staff_send(ids["anne@alpha.org"])
+    fake_gmail.staff_edit(ids["bruno@beta.com"])
+    book = openpyxl.load_workbook(path)
+    book["Réunions"]["E3"] = "10h"  # R-AI-1 now starts at 10:00
+    book.save(path)
+    moved = gmail_draft(run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail")
+    assert moved.exit_code == 0, moved.output
+    now = {d.id: parse(d.raw) for d in fake_gmail.drafts()}
+    assert sequence_of(now[ids["farid@gamma.ma"]]) == 1  # same draft ID, updated in place
+    assert sequence_of(now[ids["bruno@beta.com"]]) == 0  # edited by staff: left alone
+    assert "modifié(s) à la main" in moved.stderr and "P-2" in moved.stderr
+    (new_id,) = set(now) - set(ids.values())
+    reissued = now[new_id]
+    assert recipient(reissued) == "anne@alpha.org" and sequence_of(reissued) == 1
+    assert str(reissued["Subject"]).startswith("Mise à jour")
+    assert len(fake_gmail.drafts()) == 3
+    records = {r.person: r for r in brouillons(path, config)}
+    assert records["P-1"].draft_id == new_id and records["P-6"].sequence == 1
+
+
+def test_faults_end_with_exactly_one_draft_per_person(
+    run_gt: Run,
+    make_workbook: Callable[..., Path],
+    fake_gmail: FakeGmail,
+    authorized_user_file: Path,
+) -> None:
+    path = make_workbook(small_registry())
+    fake_gmail.drop_next("drafts.create", applied=True)
+    fake_gmail.drop_next("drafts.create", applied=False)
+    fake_gmail.fail_next("drafts.create", 500)
+    fake_gmail.fail_next("drafts.list", 429, times=2)
+    result = gmail_draft(run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail")
+    assert result.exit_code == 0, result.output
+    addresses = sorted(messages(fake_gmail))
+    assert addresses == ["anne@alpha.org", "bruno@beta.com", "farid@gamma.ma"]
+    assert len(fake_gmail.drafts()) == 3
+
+
+def test_a_partial_failure_records_what_was_done_and_a_rerun_finishes(
+    run_gt: Run,
+    make_workbook: Callable[..., Path],
+    config: Config,
+    fake_gmail: FakeGmail,
+    authorized_user_file: Path,
+) -> None:
+    path = make_workbook(small_registry())
+    fake_gmail.fail_next("drafts.create", 400)  # one person's create refused
+    result = gmail_draft(
+        run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail", debug=False
+    )
+    assert result.exit_code == 3
+    assert "2 brouillon(s) écrit(s) et enregistré(s)" in result.stderr
+    assert "1 non écrit(s)" in result.stderr and "relancez" in result.stderr
+    assert len(brouillons(path, config)) == 2
+    again = gmail_draft(run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail")
+    assert again.exit_code == 0, again.output
+    assert len(fake_gmail.drafts()) == 3 and len(brouillons(path, config)) == 3
+
+
+def test_dry_run_contacts_nothing(
+    run_gt: Run,
+    make_workbook: Callable[..., Path],
+    fake_gmail: FakeGmail,
+    authorized_user_file: Path,
+) -> None:
+    path = make_workbook(small_registry())
+    result = gmail_draft(
+        run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail", "--dry-run"
+    )
+    assert result.exit_code == 0, result.output
+    assert fake_gmail.requests == [] and fake_gmail.drafts() == []
+    assert "anne@alpha.org" in result.stdout
+
+
+def test_a_service_account_needs_gmail_user(
+    run_gt: Run,
+    make_workbook: Callable[..., Path],
+    fake_gmail: FakeGmail,
+    service_account_file: Path,
+) -> None:
+    path = make_workbook(small_registry())
+    result = gmail_draft(
+        run_gt, path, "2020-01-02", service_account_file, "R-AI-1", "--gmail", debug=False
+    )
+    assert result.exit_code == 3 and "--gmail-user ADRESSE" in result.stderr
+    assert fake_gmail.drafts() == []
+    delegated = gmail_draft(
+        run_gt, path, "2020-01-02", service_account_file, "R-AI-1", "--gmail-user", USER
+    )
+    assert delegated.exit_code == 0, delegated.output
+    assert len(fake_gmail.drafts()) == 3
+
+
+def test_draft_emails_into_gmail(
+    run_gt: Run, demo_xlsx: Path, tmp_path: Path, fake_gmail: FakeGmail, authorized_user_file: Path
+) -> None:
+    out = tmp_path / "eml"
+    eml = run_gt(
+        "--sheet", demo_xlsx, "--as-of", AS_OF, "draft-emails", "membre-actif", "--out", out
+    )
+    assert eml.exit_code == 0, eml.output
+    args = ("--sheet", demo_xlsx, "--as-of", AS_OF, "--credentials", authorized_user_file)
+    result = run_gt(*args, "draft-emails", "membre-actif", "--gmail")
+    assert result.exit_code == 0, result.output
+    expected = {recipient(parse(p.read_bytes())) for p in out.glob("*.eml")}
+    assert set(messages(fake_gmail)) == expected and len(fake_gmail.drafts()) == len(expected)
+    again = run_gt(*args, "draft-emails", "membre-actif", "--gmail")
+    assert again.exit_code == 0 and len(fake_gmail.drafts()) == len(expected)
+
+
+def test_only_new_is_refused_with_gmail(
+    run_gt: Run, make_workbook: Callable[..., Path], authorized_user_file: Path
+) -> None:
+    path = make_workbook(small_registry())
+    result = gmail_draft(
+        run_gt,
+        path,
+        "2020-01-02",
+        authorized_user_file,
+        "R-AI-1",
+        "--gmail",
+        "--only-new",
+        debug=False,
+    )
+    assert result.exit_code == 2 and "--only-new" in result.stderr
