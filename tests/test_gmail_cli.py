@@ -257,3 +257,30 @@ def test_only_new_is_refused_with_gmail(
         debug=False,
     )
     assert result.exit_code == 2 and "--only-new" in result.stderr
+
+
+def test_the_whole_path_on_google_sheets_with_one_login(
+    run_gt: Run, fake_sheets: object, fake_gmail: FakeGmail, authorized_user_file: Path
+) -> None:
+    """One authorized_user login for the Sheets registry and the Gmail drafts: the Brouillons
+    tab is created by the run's single write; a re-run reads once and writes nothing."""
+    from fake_sheets import FakeSheets
+
+    assert isinstance(fake_sheets, FakeSheets)
+    key = "1GtRegistryGmailSheet0123456789abcdefABCDEF"
+    url = f"https://docs.google.com/spreadsheets/d/{key}/edit"
+    owned = {"Éligibilité": [["ID"]], "Bilan organisations": [["ID"]], "Journal": [["Date"]]}
+    fake_sheets.add_spreadsheet(key, {**small_registry(), **owned})  # as after gt init
+    args = ("--sheet", url, "--as-of", "2020-01-02", "--credentials", authorized_user_file)
+    first = run_gt(*args, "draft-invitations", "R-AI-1", "--gmail")
+    assert first.exit_code == 0, first.output
+    assert len(fake_gmail.drafts()) == 3
+    rows = fake_sheets.tab(key, "Brouillons")
+    assert rows[0] == list(gmail_plan.HEADERS) and len(rows) == 4
+    assert {row[3] for row in rows[1:]} == {d.id for d in fake_gmail.drafts()}
+    assert any("R-AI-1" in str(row) for row in fake_sheets.tab(key, "Journal"))
+    before = fake_sheets.kinds()
+    again = run_gt(*args, "draft-invitations", "R-AI-1", "--gmail")
+    assert again.exit_code == 0, again.output
+    assert fake_sheets.kinds()[len(before) :] == ["values.batchGet"]  # read once, no write
+    assert len(fake_gmail.drafts()) == 3
