@@ -284,3 +284,13 @@ def test_the_whole_path_on_google_sheets_with_one_login(
     assert again.exit_code == 0, again.output
     assert fake_sheets.kinds()[len(before) :] == ["values.batchGet"]  # read once, no write
     assert len(fake_gmail.drafts()) == 3
+
+
+def test_gmail_user_must_be_an_address(
+    run_gt: Run, make_workbook: Callable[..., Path], service_account_file: Path
+) -> None:
+    path = make_workbook(small_registry())
+    result = gmail_draft(
+        run_gt, path, "2020-01-02", service_account_file, "R-AI-1", "--gmail-user", "camille"
+    )
+    assert result.exit_code == 2 and "adresse e-mail invalide « camille »" in result.stderr

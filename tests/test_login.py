@@ -166,3 +166,32 @@ def test_whoami_with_a_service_account_key(
     assert "Compte : gt-registre@gt-tests.iam.gserviceaccount.com" in result.stdout
     assert "Type : service_account" in result.stdout
     assert "PRIVATE" not in result.output
+
+
+def test_logout_without_network_still_removes_the_login(
+    run_gt: Callable[..., Result],
+    authorized_user_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    resolved = auth.resolve(authorized_user_file)
+    stored = auth.store_login(resolved.credentials, account=USER)
+
+    def unreachable(*_args: Any, **_kwargs: Any) -> Any:
+        raise requests.exceptions.ConnectionError("réseau coupé")
+
+    monkeypatch.setattr(requests, "post", unreachable)
+    result = run_gt("logout")
+    assert result.exit_code == 0, result.output
+    assert not stored.exists()
+    assert "myaccount.google.com/permissions" in result.stderr
+
+
+def test_whoami_with_a_revoked_login_says_so(
+    run_gt: Callable[..., Result], fake_gmail: FakeGmail, authorized_user_file: Path
+) -> None:
+    auth.store_login(auth.resolve(authorized_user_file).credentials)  # no account kept
+    for grant in fake_gmail.grants.values():
+        grant.revoked = True
+    result = run_gt("whoami", debug=False)
+    assert result.exit_code == 3
+    assert "autorisation révoquée ou expirée" in result.stderr and "gt login" in result.stderr
