@@ -235,6 +235,7 @@ class WorkbookBackend:
                 f"{self.path} : enregistrement impossible ({err.strerror or err})",
                 "rien n'a été écrit ; vérifiez les droits du dossier",
             ) from err
+        _fault("after-rename")
 
     # -- gt init -----------------------------------------------------------------------
     def initialise(
