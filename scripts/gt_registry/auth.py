@@ -223,11 +223,9 @@ def store_login(credentials: Any, path: Path | None = None, account: str = "") -
     text = json.dumps(data, indent=2)
 
     def save(temp: Path) -> None:
-        os.chmod(temp, 0o600)
         temp.write_text(text, encoding="utf-8")
 
-    atomic_write(target, save)
-    os.chmod(target, 0o600)
+    atomic_write(target, save, mode=0o600)  # 0600 from the temporary file's creation on
     return target
 
 

@@ -108,7 +108,7 @@ def write_and_record(
     problems = problems or "aucun"  # as sync-eligibility writes it
     detail = {**detail, journal.RUN: journal.new_run_id()}
     entries = journal.people_entries(
-        now.astimezone(), command, by, changes, detail, people, problems
+        now, command, by, changes, detail, people, problems
     )
     try:
         run.backend.write(owned, loaded.snapshot, {tab: journal.rows_to_append(rows, entries)})

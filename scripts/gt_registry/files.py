@@ -31,17 +31,22 @@ def umask() -> int:
     return mask
 
 
-def atomic_write(path: Path, save: Callable[[Path], None], *, suffix: str = ".tmp") -> None:
+def atomic_write(
+    path: Path, save: Callable[[Path], None], *, suffix: str = ".tmp", mode: int | None = None
+) -> None:
     """`save(temp)` writes the new content into `temp`, which then replaces `path` atomically.
+    `mode`: the new file's permissions (a secret: 0o600, from the temporary file's creation);
+    by default the old file's, or the umask's for a new one.
 
     Raises `OSError` (the caller names the file and the fix); nothing is left behind."""
     target = Path(os.path.realpath(path))
     handle, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix, dir=target.parent)
-    os.close(handle)
+    os.close(handle)  # mkstemp makes it 0600: a secret is never readable by others
     temp = Path(name)
     try:
         save(temp)
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~umask()
+        if mode is None:
+            mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~umask()
         os.chmod(temp, mode)
         with open(temp, "rb") as stream:
             os.fsync(stream.fileno())
