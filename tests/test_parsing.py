@@ -275,3 +275,34 @@ def test_times_round_trip(moment: dt.time) -> None:
 @given(st.emails())
 def test_email_keys_ignore_case_and_spaces(address: str) -> None:
     assert parsing.email_key(f"  {address.upper()} ") == parsing.email_key(address.lower())
+
+
+def test_special_use_domains_are_email_validators() -> None:
+    # parsing keeps its own copy so that a drafting run need not import email-validator.
+    import email_validator
+
+    assert set(parsing.SPECIAL_USE_DOMAINS) == set(email_validator.SPECIAL_USE_DOMAIN_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("address", "valid"),
+    [
+        ("a.b@example.org", True),
+        ("a@b.test", False),
+        ("a@x.localhost", False),
+        ("a@b.onion", False),
+        ("é@example.org", True),
+        ("a@@example.org", False),
+    ],
+)
+def test_valid_email_fast_path_agrees_with_email_validator(address: str, valid: bool) -> None:
+    import email_validator
+
+    parsing.valid_email.cache_clear()
+    assert parsing.valid_email(address) is valid
+    try:
+        email_validator.validate_email(address, check_deliverability=False)
+        expected = True
+    except email_validator.EmailNotValidError:
+        expected = False
+    assert expected is valid

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib
+from gettext import gettext as _
 from typing import Any
 
 import click
 
-from . import __version__, click_fr
+from . import click_fr
 from .commands.common import CONTEXT_SETTINGS, EXIT_CODES_HELP, guarded, registry_options
 
 # Each command's module is imported only when that command runs (or for `--help`): a
@@ -25,6 +26,16 @@ COMMANDS = {
     "whoami": "whoami:whoami",
     "report": "report:report",
 }
+
+
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """`click.version_option`'s callback, the version looked up only when asked for."""
+    if not value or ctx.resilient_parsing:
+        return
+    from . import __version__
+
+    click.echo(_("%(prog)s, version %(version)s") % {"prog": "gt", "version": __version__})
+    ctx.exit()
 
 
 class GtGroup(click_fr.FrenchGroup):
@@ -47,7 +58,15 @@ class GtGroup(click_fr.FrenchGroup):
 
 @click.group(cls=GtGroup, context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
 @registry_options
-@click.version_option(__version__, "-V", "--version", prog_name="gt")
+@click.option(
+    "-V",
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help=_("Show the version and exit."),
+)
 def gt() -> None:
     """Les groupes de travail (GT) pilotés depuis un seul tableur partagé.
 

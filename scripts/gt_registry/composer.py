@@ -15,7 +15,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2 import Template
@@ -53,12 +53,19 @@ MEETING_KINDS = frozenset(TEMPLATE_KINDS.values())  # draft-invitations' own tem
 class TemplateSet:
     """The templates of one kind (`reunion`, `membre-actif`), compiled once, per language:
     `<kind>.<lang>.eml.j2` (subject and text, required in the default language) and
-    optionally `<kind>.<lang>.html.j2` (an autoescaped HTML alternative)."""
+    optionally `<kind>.<lang>.html.j2` (an autoescaped HTML alternative).
+
+    The default language's are compiled when the set is loaded; another language's when its
+    first person is rendered (still before anything is written): a run with no one speaking
+    Portuguese does not compile the Portuguese templates (some 12 ms each)."""
 
     kind: str
     default: str
-    text: dict[str, Template]
-    html: dict[str, Template]
+    folders: Folders
+    names: dict[str, tuple[str, str | None]]  # language → (text template, HTML or None)
+    _compiled: dict[str, tuple[Template, Template | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def load(
@@ -74,17 +81,28 @@ class TemplateSet:
                 f"{folders[0] / f'{kind}.{default}.eml.j2'} : modèle introuvable",
                 hint or "vérifiez le dossier des modèles",
             )
-        text: dict[str, Template] = {}
-        html: dict[str, Template] = {}
+        found: dict[str, tuple[str, str | None]] = {}
         for lang in dict.fromkeys([default, *languages]):
-            for suffix, found in (("eml", text), ("html", html)):
-                name = f"{kind}.{lang}.{suffix}.j2"
-                if find_template(folders, name) is not None:
-                    found[lang] = load_template(folders, name)
-        return cls(kind, default, text, html)
+            text, html = f"{kind}.{lang}.eml.j2", f"{kind}.{lang}.html.j2"
+            if find_template(folders, text) is not None:
+                found[lang] = (text, html if find_template(folders, html) is not None else None)
+        templates = cls(kind, default, folders, found)
+        templates.compiled(default)
+        return templates
 
     def language_for(self, person: Person) -> str:
-        return person.language if person.language in self.text else self.default
+        return person.language if person.language in self.names else self.default
+
+    def compiled(self, language: str) -> tuple[Template, Template | None]:
+        """The text template and the HTML one (or None) of `language`, compiled once."""
+        done = self._compiled.get(language)
+        if done is None:
+            text, html = self.names[language]
+            done = self._compiled[language] = (
+                load_template(self.folders, text),
+                load_template(self.folders, html) if html is not None else None,
+            )
+        return done
 
 
 SUBJECT = re.compile(r"\A\s*Subject:[ \t]*", re.IGNORECASE)
@@ -155,9 +173,8 @@ class Composer:
             "language": language,
             **(extra(person, language) if extra else {}),
         }
-        template = self.templates.text[language]
+        template, html_template = self.templates.compiled(language)
         subject, text = split_subject(render(template, context, who, self.limits), template, who)
-        html_template = self.templates.html.get(language)
         html = (
             render(html_template, context, who, self.limits) if html_template is not None else None
         )

@@ -14,8 +14,6 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
-
 from .model import ABSENT, EXCUSED, MEETING_TYPES, PRESENT, Value
 
 GOOGLE_EPOCH = dt.date(1899, 12, 30)  # day 0 of Sheets (and Excel 1900-system) serial dates
@@ -338,6 +336,10 @@ def email_key(address: str) -> str:
 
 # The everyday address (ASCII, dot-atom local part, hostname labels, alphabetic TLD): accepted
 # without email-validator, which costs ~0.1 ms an address; anything else goes through it.
+# email-validator is imported only then: importing it compiles its RFC grammars (~60 ms, a
+# tenth of a drafting run). Its default special-use domains, which it refuses (a test checks
+# this copy against `email_validator.SPECIAL_USE_DOMAIN_NAMES`):
+SPECIAL_USE_DOMAINS = ("arpa", "invalid", "local", "localhost", "onion", "test")
 _PLAIN_EMAIL = re.compile(
     r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
@@ -352,8 +354,10 @@ def valid_email(address: str) -> bool:
         and len(address.partition("@")[0]) <= 64
     ):
         domain = address.rpartition("@")[2].lower()
-        if not any(domain == d or domain.endswith("." + d) for d in SPECIAL_USE_DOMAIN_NAMES):
+        if not any(domain == d or domain.endswith("." + d) for d in SPECIAL_USE_DOMAINS):
             return True
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError:

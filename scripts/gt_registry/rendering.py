@@ -69,7 +69,7 @@ _BUDGET: ContextVar[_Budget | None] = ContextVar("gt_render_budget", default=Non
 
 def _check_time() -> None:
     budget = _BUDGET.get()
-    if budget is not None:
+    if budget is not None and time.monotonic() > budget.deadline:  # called very often: inline
         budget.check_time()
 
 
@@ -206,10 +206,13 @@ def _bounded(template: Template, context: Mapping[str, Any], budget: _Budget) ->
     """`template.render(context)`, chunk by chunk, stopped as soon as a limit is passed."""
     chunks: list[str] = []
     size = 0
-    for chunk in template.generate(context):
+    chars, deadline, monotonic = budget.limits.chars, budget.deadline, time.monotonic
+    for chunk in template.generate(context):  # the two checks inline: dozens per message
         size += len(chunk)
-        budget.check_size(size)
-        budget.check_time()
+        if size > chars:
+            budget.check_size(size)
+        if monotonic() > deadline:
+            budget.check_time()
         chunks.append(chunk)
     return "".join(chunks)
 
