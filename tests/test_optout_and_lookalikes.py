@@ -156,3 +156,52 @@ def test_invisible_characters_and_case_never_make_two_addresses(
         typed = typed[:at] + char + typed[at:]
     assert email_key(typed) == email_key(address)
     assert not INVISIBLE.search(email_key(typed))
+
+
+def test_a_misspelt_opt_out_header_is_named_with_its_cell_and_the_fix(
+    run_gt: Run, make_workbook: Callable[..., Path]
+) -> None:
+    def misspell(tabs: dict[str, list[list[Any]]]) -> None:
+        tabs["Personnes"][0][7] = "Désinscriptoin"
+
+    sheet = make_workbook(registry_with(misspell))
+    (found,) = [p for p in problems(run_gt, sheet) if p["code"] == "no_opt_out_column"]
+    assert found["cell"] == "Personnes!H1"
+    assert (
+        "« Désinscriptoin »" in found["hint"] and "renommez-la « Désinscription »" in found["hint"]
+    )
+    assert exported(run_gt, sheet).exit_code == 3
+
+
+def test_two_tabs_that_pass_for_personnes_are_refused(
+    run_gt: Run, make_workbook: Callable[..., Path]
+) -> None:
+    """« Personnes  » (opt-outs ticked) and « PERSONNES » (a copy without them): reading either
+    could export opted-out people; without one named exactly, nothing is read."""
+
+    def duplicate(tabs: dict[str, list[list[Any]]]) -> None:
+        people = tabs.pop("Personnes")
+        copy_ = [list(r) for r in people]
+        for row in copy_[1:]:
+            row[7] = ""
+        tabs["PERSONNES"] = copy_
+        tabs["Personnes "] = people
+
+    sheet = make_workbook(registry_with(duplicate))
+    result = exported(run_gt, sheet)
+    assert result.exit_code == 3, result.output
+    assert "plusieurs onglets peuvent être « Personnes »" in result.stderr
+    assert "david@alpha.org" not in result.stdout
+
+
+def test_the_exact_tab_wins_over_a_look_alike_and_the_look_alike_is_said(
+    run_gt: Run, make_workbook: Callable[..., Path]
+) -> None:
+    def lookalike(tabs: dict[str, list[list[Any]]]) -> None:
+        tabs["Personnes·"] = [list(r) for r in tabs["Personnes"]]
+
+    sheet = make_workbook(registry_with(lookalike))
+    result = exported(run_gt, sheet)
+    assert result.exit_code == 1, result.output
+    assert "david@alpha.org" not in result.stdout
+    assert "onglet « Personnes· » ignoré" in result.stderr

@@ -30,8 +30,17 @@ def template(tmp_path: Path, body: str):  # type: ignore[no-untyped-def]
             "dépasse 0.5 s",
         ),
         ("{% macro f() %}{{ f() }}{% endmacro %}\n{{ f() }}", "appels récursifs sans fin"),
+        ("{{ 'x'|center(10**9)|length }}", "largeur ou taille demandée trop grande"),
+        ("{{ 'x'|center(1000000000)|length }}", "largeur ou taille demandée trop grande"),
+        ("{{ 'x'|indent(10**9) }}", "largeur ou taille demandée trop grande"),
+        ("{{ '%1000000000s'|format(1)|length }}", "largeur ou taille demandée trop grande"),
+        ("{{ 'x'.rjust(10**9)|length }}", "largeur ou taille demandée trop grande"),
+        ("{{ '{:>999999999}'.format(1)|length }}", "largeur ou taille demandée trop grande"),
     ],
-    ids=["str-times", "list-times", "times-str", "power", "output", "loop", "recursion"],
+    ids=[
+        "str-times", "list-times", "times-str", "power", "output", "loop", "recursion",
+        "center", "center-literal", "indent", "format-filter", "rjust", "str-format",
+    ],
 )
 def test_runaway_templates_stop_with_the_template_and_the_person(
     tmp_path: Path, body: str, message: str

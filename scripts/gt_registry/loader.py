@@ -93,6 +93,7 @@ class _Loader:
         self.fatal: list[Problem] = []
         self.registry = Registry()
         self.found: dict[str, dict[str, int]] = {}  # tab key → field key → column
+        self.header_rows: dict[str, tuple[int, list[Value]]] = {}  # tab key → (row, header)
 
     def report(self, where: Location, code: str, message: str, hint: str = "") -> None:
         self.problems.append(Problem(where, code, message, hint))
@@ -134,6 +135,8 @@ class _Loader:
             )
             return None
         tab = self.snapshot.real_name(spec.name)
+        if not self.single_tab(spec.name, tab):
+            return None
         if parsing.fold(tab) != parsing.fold(spec.name):
             self.report(
                 Location(tab),
@@ -145,11 +148,43 @@ class _Loader:
         if columns is None:
             return None
         self.found[spec.key] = columns
+        self.header_rows[spec.key] = (header_index + 1, list(rows[header_index]))
         return [
             _Row(tab, i + 1, row, columns)
             for i, row in enumerate(rows[header_index + 1 :], start=header_index + 1)
             if not _blank(row)
         ]
+
+    def single_tab(self, name: str, tab: str) -> bool:
+        """Two tabs that both pass for `name` (« Personnes  », « PERSONNES »): reading either
+        could read the wrong people (an opt-out column lost). Without one named exactly, stop."""
+        key = parsing.normalise_header(name)
+        rivals = [
+            other
+            for other in self.snapshot.existing
+            if other != tab and parsing.normalise_header(other) == key
+        ]
+        if not rivals:
+            return True
+        listed = ", ".join(f"« {n} »" for n in [tab, *rivals])
+        if tab == name:  # the exact name wins; the look-alike is said, not read
+            self.report(
+                Location(rivals[0]),
+                "tab_name",
+                f"onglet « {rivals[0]} » ignoré : c'est l'onglet « {name} » qui est lu",
+                f"renommez « {rivals[0]} » autrement (par exemple « {name} (archive) ») pour éviter toute confusion",
+            )
+            return True
+        self.fatal.append(
+            Problem(
+                Location(tab),
+                "ambiguous_tab",
+                f"plusieurs onglets peuvent être « {name} » : {listed}",
+                f"nommez exactement « {name} » celui qui fait foi et renommez les autres "
+                f"(par exemple « {name} (archive) »), puis relancez",
+            )
+        )
+        return False
 
     def columns(
         self, spec: TabSpec, tab: str, header: list[Value], header_row: int
@@ -615,15 +650,29 @@ class _Loader:
             return
         self.registry.opt_out_column = self.config.no_opt_out_column
         if not self.config.no_opt_out_column:
+            field = spec.field("opted_out")
+            row, header = self.header_rows["people"]
+            used = set(self.found["people"].values())
+            unused = {
+                parsing.text(v): col
+                for col, v in enumerate(header, 1)
+                if col not in used and parsing.text(v)
+            }
+            near = parsing.closest(field.header, unused, cutoff=0.6)
+            free = max((c for c, v in enumerate(header, 1) if parsing.text(v)), default=0) + 1
             tab = self.snapshot.real_name(spec.name)
+            fix = (
+                f"si « {near} » est cette colonne, renommez-la « {field.header} »"
+                if near
+                else f"ajoutez une colonne « {field.header} » (oui = ne plus contacter)"
+            )
             self.report(
-                Location(tab, 1),
+                Location(tab, row, unused[near] if near else free),
                 "no_opt_out_column",
-                f"colonne « {spec.field('opted_out').header} » introuvable : impossible de savoir "
-                "qui s'est désinscrit, aucun envoi ni export n'est possible",
-                f"ajoutez une colonne « {spec.field('opted_out').header} » (oui = ne plus contacter), "
-                "ou, si ce registre n'en a vraiment pas, mettez no_opt_out_column = true dans "
-                "la section [rules] de la configuration",
+                f"colonne « {field.header} » introuvable : impossible de savoir qui s'est "
+                "désinscrit, aucun envoi ni export n'est possible",
+                f"{fix} ; si ce registre n'en a vraiment pas, mettez no_opt_out_column = true "
+                "dans la section [rules] de la configuration",
             )
 
     def run(self) -> LoadResult:

@@ -11,9 +11,11 @@ template, the line and the person being rendered.
 
 from __future__ import annotations
 
+import functools
 import operator
+import re
 import time
-from collections.abc import Callable, Mapping, Sized
+from collections.abc import Callable, Iterable, Mapping, Sized
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
@@ -73,8 +75,44 @@ def _check_time() -> None:
         budget.check_time()
 
 
+# Filters and str methods whose numbers say how big their result is: checked before they run
+# (Jinja may even run a filter with constant arguments while compiling, outside any budget).
+_WIDE_FILTERS = ("center", "indent", "format")
+_WIDE_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "format"})
+_NUMBERS = re.compile(r"\d+")
+
+
+def _check_widths(values: Iterable[Any]) -> None:
+    """Refuse any width or count beyond the rendering's size limit (or the message limit
+    when no rendering is under way: compile-time folding), before anything is built."""
+    budget = _BUDGET.get()
+    limit = budget.limits.chars if budget is not None else MESSAGE_LIMITS.chars
+    for value in values:
+        numbers = [value] if isinstance(value, int) else []
+        if isinstance(value, str) and ("%" in value or "{" in value):
+            numbers = [int(n) for n in _NUMBERS.findall(value)]  # widths in a format string
+        if any(n > limit for n in numbers):
+            raise LimitExceeded(
+                f"largeur ou taille demandée trop grande (limite : {limit:,})".replace(",", " ")
+            )
+
+
+def _bounded_filter(function: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(function)  # keeps Jinja's pass_* marks
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        _check_widths([*args, *kwargs.values()])
+        return function(*args, **kwargs)
+
+    return bounded
+
+
 class BoundedEnvironment(ImmutableSandboxedEnvironment):
     """The sandbox, with the current rendering's budget checked at every step it offers."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in _WIDE_FILTERS:
+            self.filters[name] = _bounded_filter(self.filters[name])
 
     intercepted_binops = frozenset({"*", "**", "+"})
 
@@ -92,10 +130,14 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
 
     def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         _check_time()
+        if isinstance(getattr(__obj, "__self__", None), str) and __obj.__name__ in _WIDE_METHODS:
+            _check_widths([__obj.__self__, *args, *kwargs.values()])
         return super().call(__context, __obj, *args, **kwargs)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         _check_time()
+        if isinstance(obj, str) and attribute in ("format", "format_map"):
+            _check_widths([obj])  # the sandbox wraps str.format: its widths are checked here
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
