@@ -87,3 +87,63 @@ def test_readme_main_job_runs_on_the_demo(run_gt: Callable[..., Result], tmp_pat
     assert run_gt("--sheet", sheet, "init", "--demo").exit_code == 0
     result = run_gt("--sheet", sheet, "sync-eligibility")  # today's season: no --as-of
     assert result.exit_code == 0, result.output
+
+
+# -- options shared by several commands ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["sync-eligibility", "report"])
+@pytest.mark.parametrize(
+    ("season", "said"),
+    [
+        ("2019-2021", "saison « 2019-2021 » incohérente"),
+        ("deux mille", "saison « deux mille » illisible"),
+    ],
+)
+def test_season_is_read_the_same_way_by_every_command(
+    run_gt: Callable[..., Result], small_xlsx: Path, name: str, season: str, said: str
+) -> None:
+    before = small_xlsx.read_bytes()
+    result = run_gt("--sheet", small_xlsx, name, "--season", season)
+    assert result.exit_code == 2, result.output
+    assert "--season" in result.stderr and said in result.stderr
+    assert small_xlsx.read_bytes() == before
+
+
+def test_season_follows_the_configured_months(
+    run_gt: Callable[..., Result], small_xlsx: Path, tmp_path: Path
+) -> None:
+    """A season within one calendar year: `2019-2020` disagrees with it, `2019` names it."""
+    config = tmp_path / "gt.toml"
+    config.write_text(
+        f'sheet = "{small_xlsx.as_posix()}"\n[season]\nfirst_month = 1\nlast_month = 12\n',
+        "utf-8",
+    )
+    for name in ("sync-eligibility", "report"):
+        bad = run_gt("--config", config, name, "--season", "2019-2020")
+        assert bad.exit_code == 2 and "essayez --season 2019" in bad.stderr, bad.output
+    good = run_gt(
+        "--config", config, "--as-of", "2020-06-15", "report", "--json", "--season", "2019"
+    )
+    assert good.exit_code in (0, 1), good.output
+    assert '"season": "2019"' in good.stdout
+
+
+def test_contacts_output_is_chosen_by_the_core(
+    run_gt: Callable[..., Result], small_xlsx: Path, tmp_path: Path
+) -> None:
+    """Standard output without --out, the file with it, nothing with --dry-run; the summary
+    on standard error every time."""
+    listed = run_gt("--sheet", small_xlsx, "contacts", "--group", "AI")
+    assert listed.exit_code in (0, 1) and "anne@alpha.org" in listed.stdout
+    assert "3 personnes écrites" in listed.stderr and "anne@" not in listed.stderr
+    out = tmp_path / "ai.csv"
+    dry = run_gt("--sheet", small_xlsx, "contacts", "--group", "AI", "--out", out, "--dry-run")
+    assert dry.exit_code in (0, 1) and dry.stdout == "" and not out.exists()
+    assert "Simulation (--dry-run)" in dry.stderr and "Rien n'a été écrit" in dry.stderr
+    written = run_gt("--sheet", small_xlsx, "contacts", "--group", "AI", "--out", out)
+    assert written.exit_code in (0, 1) and written.stdout == ""
+    assert out.read_bytes() == listed.stdout_bytes
+    assert "3 personnes écrites" in written.stderr and str(out) in written.stderr
+    again = run_gt("--sheet", small_xlsx, "contacts", "--group", "AI", "--out", out)
+    assert again.exit_code == 3 and "existe déjà" in again.stderr

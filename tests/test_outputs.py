@@ -517,6 +517,100 @@ def test_the_helper_for_other_commands(small_xlsx: Path, tmp_path: Path, config:
     check_output_file(tmp_path / "nouveau.html", config, False)
 
 
+# -- gt report: the page, the JSON and the CSV folder, checked together -----------------------
+
+REPORT_TABLES = 9  # one CSV per table of the report
+
+
+def report(run_gt: Run, staffed: dict[str, Path], *args: Any) -> Result:
+    return run_gt("--config", staffed["config"], "--as-of", AS_OF, "report", *args)
+
+
+@pytest.mark.parametrize(
+    ("where", "said"),
+    [
+        ("templates", "c'est un dossier de modèles"),
+        ("templates_emails", "dans un dossier de modèles"),
+        ("templates_new", "dans un dossier de modèles"),
+        ("config_folder", "ce dossier contient le fichier de configuration"),
+        ("root", "ce dossier contient le registre"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and " " not in v else "",
+)
+def test_report_csv_is_never_a_template_folder_nor_above_the_registry(
+    run_gt: Run, staffed: dict[str, Path], tmp_path: Path, where: str, said: str
+) -> None:
+    """`report --csv <project>/templates/emails` wrote 9 CSVs there, with exit 0."""
+    folder = {
+        "templates": staffed["templates"],
+        "templates_emails": staffed["templates"] / "emails",
+        "templates_new": staffed["templates"] / "tableaux",
+        "config_folder": staffed["config"].parent,
+        "root": tmp_path,
+    }[where]
+    before = snapshot(tmp_path)
+    result = report(run_gt, staffed, "--csv", folder, "--force")
+    assert result.exit_code == 2, result.output
+    assert "'--csv'" in result.stderr and said in result.stderr
+    assert "rien n'a été écrit" in result.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_report_writes_nothing_when_one_of_its_files_is_refused(
+    run_gt: Run, staffed: dict[str, Path], tmp_path: Path
+) -> None:
+    """`--csv tab --out page.html`, page.html existing: tab/*.csv were written, then exit 3."""
+    page = tmp_path / "page.html"
+    page.write_text("à garder", "utf-8")
+    before = snapshot(tmp_path)
+    result = report(run_gt, staffed, "--csv", tmp_path / "tab", "--out", page)
+    assert result.exit_code == 3, result.output
+    assert f"{page} existe déjà : rien n'a été écrit" in result.stderr
+    assert snapshot(tmp_path) == before  # no tab/ either
+
+    (tmp_path / "tab").mkdir()
+    (tmp_path / "tab" / "groupes.csv").write_text("à moi", "utf-8")
+    before = snapshot(tmp_path)
+    result = report(run_gt, staffed, "--csv", tmp_path / "tab", "--out", tmp_path / "neuf.html")
+    assert result.exit_code == 3, result.output
+    assert "groupes.csv existe déjà : rien n'a été écrit" in result.stderr
+    assert "--force" in result.stderr
+    assert snapshot(tmp_path) == before  # neither the page nor the other CSVs
+
+
+def test_report_csv_folder_is_created_and_force_replaces_only_its_csv(
+    run_gt: Run, staffed: dict[str, Path], tmp_path: Path
+) -> None:
+    tab = tmp_path / "tab"
+    first = report(run_gt, staffed, "--csv", tab, "--out", tmp_path / "page.html")
+    assert first.exit_code in (0, 1), first.output
+    names = sorted(p.name for p in tab.iterdir())
+    assert len(names) == REPORT_TABLES and all(n.endswith(".csv") for n in names)
+    assert (tmp_path / "page.html").is_file()
+    assert f"écrit : {tmp_path / 'page.html'}, {tab} (CSV)." in first.stderr
+    (tab / "notes.txt").write_text("à garder", "utf-8")
+    (tab / "groupes.csv").write_text("ancien", "utf-8")
+    again = report(run_gt, staffed, "--csv", tab, "--force")
+    assert again.exit_code in (0, 1), again.output
+    assert (tab / "notes.txt").read_text("utf-8") == "à garder"  # not the tool's: untouched
+    assert (tab / "groupes.csv").read_text("utf-8-sig").startswith('"Code";"Groupe";')
+    assert sorted(p.name for p in tab.iterdir()) == sorted([*names, "notes.txt"])
+
+
+def test_report_out_inside_the_csv_folder_or_a_template_is_refused(
+    run_gt: Run, staffed: dict[str, Path], tmp_path: Path
+) -> None:
+    tab = tmp_path / "tab"
+    tab.mkdir()
+    before = snapshot(tmp_path)
+    same = report(run_gt, staffed, "--csv", tab, "--json", "--out", tab / "groupes.csv", "--force")
+    assert same.exit_code == 2 and "c'est aussi un fichier de --out" in same.stderr
+    template = staffed["templates"] / "emails" / "note.txt"
+    into = report(run_gt, staffed, "--out", template, "--force")
+    assert into.exit_code == 2 and "'--out'" in into.stderr and "modèle" in into.stderr
+    assert snapshot(tmp_path) == before
+
+
 # -- the property: whatever the options, only what the tool made changes ----------------------
 
 LIKELY_OUTS = [None, "new", "brouillons/R-AI-1", "brouillons/R-FI-1", "empty"]

@@ -36,6 +36,7 @@ from .files import (
     protected_places_of,
     refused,
 )
+from .lines import Line
 from .model import (
     EVENING,
     LAUNCH,
@@ -659,10 +660,20 @@ def write_output(
 
 @dataclass(frozen=True)
 class Result:
+    """A rendered list, and where it went: `out`, or standard output (`stdout`) when `out`
+    is `None`; nowhere with `dry_run`."""
+
     data: bytes
     selection: Selection
     written: int
     unit: str
+    out: Path | None = None
+    dry_run: bool = False
+
+    @property
+    def stdout(self) -> bytes | None:
+        """The bytes for standard output (no `--out`, not a dry run), written as they are."""
+        return self.data if self.out is None and not self.dry_run else None
 
     def summary(self, where: str = "") -> str:
         return summary(self.selection, self.written, self.unit, where)
@@ -672,6 +683,13 @@ class Result:
             f"Simulation (--dry-run) : {self.summary(where)}",
             "Rien n'a été écrit : relancez sans --dry-run.",
         ]
+
+    def lines(self) -> list[Line]:
+        """What the command shows on the side (standard error): who was written, or would be."""
+        where = str(self.out) if self.out else ""
+        if self.dry_run:
+            return [Line(text) for text in self.dry_run_lines(where)]
+        return [Line(self.summary(where), "done")]
 
 
 def empty_message(selection: Selection, fmt: Format | None) -> SelectionError:
@@ -734,10 +752,15 @@ def contact_list(
     format_name: str | None = None,
     custom: Path | None = None,
     sep: str | None = None,
+    out: Path | None = None,
+    force: bool = False,
+    dry_run: bool = False,
 ) -> Result:
-    """`gt contacts` minus the writing: a built-in format (CSV by default) or the `custom`
-    template, with the season's eligibility in force on `today`."""
-    return produce(
+    """`gt contacts` minus the printing: a built-in format (CSV by default) or the `custom`
+    template, with the season's eligibility in force on `today`, written to `out` (see
+    `write_output`; never the `custom` template), or left for standard output when `out` is
+    `None`; nothing is written with `dry_run`."""
+    result = produce(
         registry,
         criteria,
         fmt=None if custom else FORMATS[format_name or DEFAULT_FORMAT],
@@ -748,3 +771,7 @@ def contact_list(
         sep=sep,
         limits=config.file_limits,
     )
+    if out is not None and not dry_run:
+        protected = (custom,) if custom else ()
+        write_output(result.data, out, force=force, config=config, protected=protected)
+    return replace(result, out=out, dry_run=dry_run)

@@ -31,6 +31,7 @@ from .contexts import Extra, change_extra, mailing_extra
 from .eligibility import Season, compute_eligibility
 from .errors import SelectionError, SourceError, WriteFailed
 from .files import protected_places
+from .lines import Line
 from .mail import Output, check_output, kept_files, write_output
 from .model import Person, Rows
 from .recipients import (
@@ -64,14 +65,6 @@ Progress = Callable[[int], AbstractContextManager[Tick | None]]  # given the num
 def quietly(_total: int) -> Iterator[Tick | None]:
     """No progress shown."""
     yield None
-
-
-@dataclass(frozen=True)
-class Line:
-    """A line for the person running the command; `tone` says how it may be shown."""
-
-    text: str
-    tone: str = ""  # "warning", "done", or "" (plain)
 
 
 # -- the Journal ------------------------------------------------------------------------

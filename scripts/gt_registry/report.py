@@ -27,9 +27,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .backends import google_key
 from .config import Config
-from .contacts import csv_row, write_output
+from .contacts import csv_row
 from .eligibility import (
     Eligibility,
     Season,
@@ -38,7 +37,19 @@ from .eligibility import (
     counted_meetings,
     season_for,
 )
-from .errors import ConfigError
+from .errors import RegistryError
+from .files import (
+    Place,
+    ProtectedOutput,
+    atomic_write_bytes,
+    check_folder_writable,
+    check_output_file,
+    check_protected,
+    protected_places,
+    refused,
+    resolved,
+)
+from .lines import Line
 from .model import ABSENT, EXCUSED, ORGANISATION_TYPES, PRESENT, Meeting, Problem, Registry
 from .parsing import fold
 from .sync import group_figures
@@ -561,52 +572,71 @@ def csv_files(report: Report, sep: str = ";") -> dict[str, bytes]:
 # -- writing ----------------------------------------------------------------------------------
 
 
-def protected_paths(config: Config) -> set[Path]:
-    """Files an output option must never replace: the registry workbook and the configuration."""
-    paths = {config.source_file} if config.source_file else set()
-    if google_key(config.sheet) is None:
-        paths.add(Path(config.sheet))
-    return {Path(os.path.realpath(p)) for p in paths if p is not None}
+@dataclass(frozen=True)
+class Target:
+    """One file `publish` writes, and the option that named it (for the messages)."""
+
+    path: Path
+    data: bytes
+    option: str
 
 
-def write_new(out: Path, data: bytes, *, force: bool, protected: set[Path]) -> None:
-    """Write `out` atomically; an existing file only with `force`, the registry or the
-    configuration never (`contacts.write_output` does the rest of the checks)."""
-    if Path(os.path.realpath(out)) in protected:
-        raise ConfigError(
-            f"{out} est le registre ou la configuration : rien n'a été écrit",
-            "choisissez un autre nom pour --out ou --csv",
+def csv_folder_to_create(folder: Path, places: Sequence[Place]) -> bool:
+    """May `folder` (`--csv`) receive the tables? True when it is missing (it will be
+    created; its parent must exist and be writable). Refused, nothing written, when it is or
+    lies in a template folder, is above the registry or the configuration, or is not a
+    folder (`ProtectedOutput`, exit 2), or cannot be created (`OutputRefused`, exit 3)."""
+    check_protected(folder, places, option="--csv", folder=True)
+    if not os.path.lexists(folder):
+        check_folder_writable(folder.parent, "--csv")
+        return True
+    if not folder.is_dir():
+        raise ProtectedOutput(
+            f"--csv {folder} : ce n'est pas un dossier : rien n'a été écrit",
+            "donnez à --csv un dossier (nouveau, ou celui d'un bilan précédent avec --force)",
+            option="--csv",
         )
-    write_output(data, out, force=force)
+    return False
 
 
-def write_csv(report: Report, folder: Path, *, force: bool, protected: set[Path]) -> list[Path]:
-    """One CSV per table into `folder` (created if missing, its parent must exist). Nothing
-    is written when one of the files exists without `force`."""
-    files = {folder / name: data for name, data in csv_files(report).items()}
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"{folder} n'est pas un dossier", "donnez un dossier à --csv")
-    existing = [p for p in files if p.exists()]
-    if existing and not force:
-        raise ConfigError(
-            f"{existing[0]} existe déjà{f' (et {len(existing) - 1} autre(s))' if len(existing) > 1 else ''} : rien n'a été écrit",
-            "ajoutez --force pour les remplacer, ou choisissez un autre dossier pour --csv",
-        )
-    try:
-        folder.mkdir(exist_ok=True)
-    except OSError as err:
-        raise ConfigError(f"{folder} : impossible de créer le dossier ({err.strerror})") from err
-    for path, data in files.items():
-        write_new(path, data, force=True, protected=protected)
-    return list(files)
+def check_targets(
+    targets: Sequence[Target], places: Sequence[Place], force: bool, created: Path | None
+) -> None:
+    """Every target checked before any is written (`files.check_output_file`); the files
+    of the folder `created` (missing yet) only against the protected places."""
+    seen: dict[Path, Target] = {}
+    for target in targets:
+        if created is not None and target.path.parent == created:
+            check_protected(target.path, places, option=target.option, folder=False)
+        else:
+            check_output_file(target.path, places, force, option=target.option)
+        real = resolved(target.path)
+        if real in seen:
+            raise ProtectedOutput(
+                f"{target.option} {target.path} : c'est aussi un fichier de {seen[real].option} : rien n'a été écrit",
+                f"choisissez un autre {target.option}",
+                option=target.option,
+            )
+        seen[real] = target
 
 
 @dataclass(frozen=True)
 class Published:
-    """What `publish` did: the text for standard output (`--json` without `--out`), the files."""
+    """What `publish` did: the text for standard output (`--json` without `--out`), the
+    files written, and the lines the command shows."""
 
     stdout: str | None
     written: list[Path]
+    season: str
+    csv_dir: Path | None = None
+
+    def summary(self) -> list[Line]:
+        """The files written (the CSV folder once, not each of its files)."""
+        if not self.written:
+            return []
+        files = [str(p) for p in self.written if self.csv_dir is None or p.parent != self.csv_dir]
+        shown = ", ".join(files + ([f"{self.csv_dir} (CSV)"] if self.csv_dir else []))
+        return [Line(f"Bilan de la saison {self.season} écrit : {shown}.", "done")]
 
 
 def publish(
@@ -618,20 +648,52 @@ def publish(
     csv_dir: Path | None = None,
     force: bool = False,
 ) -> Published:
-    """`gt report` minus the printing: the CSVs into `csv_dir`, then the JSON (to `out` or
-    returned) or the page (to `out`, default `rapport-SAISON.html`; not when only `--csv`)."""
-    protected = protected_paths(config)
-    written = write_csv(report, csv_dir, force=force, protected=protected) if csv_dir else []
+    """`gt report` minus the printing: the JSON (to `out` or returned) or the page (to
+    `out`, default `rapport-SAISON.html`; not when only `--csv`), and the CSVs into `csv_dir`.
+
+    Every file is checked first, as every output of the tool (`files.check_output_file`:
+    never the registry, the configuration, a template folder or what is inside it; an
+    existing file only with `force`): when one is refused, nothing is written."""
+    stdout = None
+    targets = []
     if as_json:
         text = json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n"
         if out is None:
-            return Published(text, written)
-        write_new(out, text.encode("utf-8"), force=force, protected=protected)
-        return Published(None, [out, *written])
-    if out is None and csv_dir is not None:
-        return Published(None, written)
-    from .report_page import render_page  # the charts and the template: the page only
+            stdout = text
+        else:
+            targets.append(Target(out, text.encode("utf-8"), "--out"))
+    elif out is not None or csv_dir is None:
+        from .report_page import render_page  # the charts and the template: the page only
 
-    out = out or Path(f"rapport-{report.season.label}.html")
-    write_new(out, render_page(report, config).encode("utf-8"), force=force, protected=protected)
-    return Published(None, [out, *written])
+        page = render_page(report, config).encode("utf-8")
+        targets.append(Target(out or Path(f"rapport-{report.season.label}.html"), page, "--out"))
+    places = protected_places(config)
+    create = csv_dir is not None and csv_folder_to_create(csv_dir, places)
+    if csv_dir is not None:
+        targets += [Target(csv_dir / n, d, "--csv") for n, d in csv_files(report).items()]
+    check_targets(targets, places, force, csv_dir if create else None)
+    written: list[Path] = []
+    if create and csv_dir is not None:
+        try:
+            csv_dir.mkdir()
+        except OSError as err:
+            raise refused(err, csv_dir, "--csv") from err
+    for target in targets:
+        try:
+            atomic_write_bytes(target.path, target.data)
+        except OSError as err:
+            raise failed_midway(err, target, written) from err
+        written.append(target.path)
+    return Published(stdout, written, report.season.label, csv_dir)
+
+
+def failed_midway(err: OSError, target: Target, written: Sequence[Path]) -> RegistryError:
+    """A write that failed once every check had passed (a full disk): said with the files
+    already written, if any (then not « rien n'a été écrit »)."""
+    refusal = refused(err, target.path, target.option)
+    if not written:
+        return refusal
+    message = refusal.message.replace(
+        "rien n'a été écrit", f"déjà écrit(s) : {', '.join(map(str, written))}"
+    )
+    return RegistryError(message, refusal.hint)

@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from .. import click_fr, parsing
-from ..errors import EXIT_FAILED, EXIT_PROBLEMS, RegistryError, what_to_do
+from ..errors import EXIT_FAILED, EXIT_PROBLEMS, ConfigError, RegistryError, what_to_do
 from ..model import Problem
 from ..session import Loaded, Session, Settings
 
 if TYPE_CHECKING:  # the drafting core (Jinja, mail) is imported by the commands that draft
-    from ..drafting import Drafted, Line
+    from ..drafting import Drafted
+    from ..eligibility import Season
+    from ..lines import Line
 
 # Click's own messages in French, before any option below is declared (see click_fr.py).
 click_fr.install()
@@ -55,6 +57,25 @@ class DateType(click.ParamType):
         if parsed is None:
             self.fail("date vide", param, ctx)
         return parsed
+
+
+def _season(ctx: click.Context, param: click.Parameter, value: str | None) -> Season | None:
+    """`--season 2019-2020` (or `2019/20`, `2019`) as the configured season it names."""
+    if value is None:
+        return None
+    from ..eligibility import parse_season
+
+    config = guarded(ctx, lambda: session(ctx).config)  # its months; a broken one: exit 3
+    try:
+        return parse_season(value, config.season_first_month, config.season_last_month)
+    except ConfigError as err:
+        raise click.BadParameter(str(err), ctx=ctx, param_hint="--season") from err
+
+
+def season_option(help: str) -> Callable[[F], F]:
+    """`--season AAAA-AAAA`, given to the command as a `Season` (or `None`): a label that
+    cannot be read, or that disagrees with the configured months, is a usage error (exit 2)."""
+    return click.option("--season", metavar="AAAA-AAAA", callback=_season, help=help)
 
 
 def settings(ctx: click.Context) -> Settings:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from ..contacts import DEFAULT_FORMAT, FORMATS, Criteria, contact_list, write_output
+from ..contacts import DEFAULT_FORMAT, FORMATS, Criteria, contact_list
 from .common import (
     GtCommand,
     dry_run_option,
+    echo_lines,
     echo_problems,
     exit_for,
     read_registry,
@@ -131,16 +132,13 @@ def contacts(
         format_name=format_name,
         custom=template,
         sep=sep,
+        out=out,
+        force=force,
+        dry_run=dry_run,
     )
-    where = str(out) if out else ""
-    if dry_run:
-        click.echo("\n".join(result.dry_run_lines(where)), err=True)
-    else:
-        if out is None:
-            click.echo(result.data, nl=False)  # bytes: written as they are, no re-encoding
-        else:
-            write_output(result.data, out, force=force, config=run.config, protected=templates)
-        click.secho(result.summary(where), fg="green", err=True)
+    if result.stdout is not None:
+        click.echo(result.stdout, nl=False)  # bytes: written as they are, no re-encoding
+    echo_lines(result.lines())
     ctx.exit(exit_for(loaded.result.problems))  # 1: written, but problems were listed above
 
 

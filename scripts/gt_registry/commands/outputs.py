@@ -18,18 +18,19 @@ def check_output_options(
     run: Session,
     *,
     folder: Path | None = None,
+    folder_option: str = "--out",
     file: Path | None = None,
     file_option: str = "--out",
     force: bool = False,
     extra: Iterable[Path] = (),
 ) -> None:
-    """`folder` (`--out` of the drafts) and `file` (`--mbox`, `contacts --out`) checked by
+    """`folder` (`--out` of the drafts, `report --csv`) and `file` (`--mbox`, `--out`) checked by
     `files.check_protected` / `files.check_output_file`: a protected path is a
     `click.BadParameter` (exit 2); an existing file without `--force` is refused (exit 3)."""
     places = protected_places(run.config, extra)
     try:
         if folder is not None:
-            check_protected(folder, places, option="--out", folder=True)
+            check_protected(folder, places, option=folder_option, folder=True)
         if file is not None:
             check_output_file(file, places, force, option=file_option)
     except ProtectedOutput as err:

@@ -6,19 +6,23 @@ from pathlib import Path
 
 import click
 
-from ..eligibility import parse_season
-from ..errors import ConfigError
+from ..eligibility import Season
 from ..report import build_report, publish
-from .common import GtCommand, exit_for, read_registry, registry_options, session
+from .common import (
+    GtCommand,
+    echo_lines,
+    exit_for,
+    read_registry,
+    registry_options,
+    season_option,
+    session,
+)
+from .outputs import check_output_options
 
 
 @click.command(cls=GtCommand)
 @registry_options
-@click.option(
-    "--season",
-    metavar="AAAA-AAAA",
-    help="La saison (ex. 2019-2020) ; défaut : la saison en cours à --as-of.",
-)
+@season_option("La saison (ex. 2019-2020) ; défaut : la saison en cours à --as-of.")
 @click.option(
     "--out",
     "-o",
@@ -41,7 +45,7 @@ from .common import GtCommand, exit_for, read_registry, registry_options, sessio
 @click.pass_context
 def report(
     ctx: click.Context,
-    season: str | None,
+    season: Season | None,
     out: Path | None,
     as_json: bool,
     csv_dir: Path | None,
@@ -61,17 +65,10 @@ def report(
       gt report --season 2019-2020 --csv tableaux/
     """
     run = session(ctx)
-    try:
-        chosen = (
-            parse_season(season, run.config.season_first_month, run.config.season_last_month)
-            if season
-            else None
-        )
-    except ConfigError as err:
-        raise click.BadParameter(str(err), param_hint="--season") from err
+    check_output_options(ctx, run, folder=csv_dir, folder_option="--csv", file=out, force=force)
     loaded = read_registry(run)
     problems = loaded.result.problems
-    figures = build_report(loaded.result.registry, run.config, run.today, problems, chosen)
+    figures = build_report(loaded.result.registry, run.config, run.today, problems, season)
     done = publish(figures, run.config, out=out, as_json=as_json, csv_dir=csv_dir, force=force)
     if done.stdout is not None:
         click.echo(done.stdout, nl=False)
@@ -81,10 +78,5 @@ def report(
             fg="yellow",
             err=True,
         )
-    files = [str(p) for p in done.written if csv_dir is None or p.parent != csv_dir]
-    if done.written:
-        shown = ", ".join(files + ([f"{csv_dir} (CSV)"] if csv_dir else []))
-        click.secho(
-            f"Bilan de la saison {figures.season.label} écrit : {shown}.", fg="green", err=True
-        )
+    echo_lines(done.summary())
     ctx.exit(exit_for(problems))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..eligibility import Season, parse_season
-from ..errors import ConfigError
-from ..session import Session
+from ..eligibility import Season
 from ..sync import next_step, outcome_lines, plan_sync, summary_lines, write_back
 from .common import (
     GtCommand,
@@ -16,6 +14,7 @@ from .common import (
     exit_for,
     read_registry,
     registry_options,
+    season_option,
     session,
     standalone,
 )
@@ -26,13 +25,9 @@ WRITING = "Écriture des onglets « Éligibilité », « Bilan organisations » 
 @click.command("sync-eligibility", cls=GtCommand)
 @registry_options
 @dry_run_option
-@click.option(
-    "--season",
-    metavar="AAAA-AAAA",
-    help="La saison à calculer (ex. 2019-2020) ; défaut : la saison en cours à --as-of.",
-)
+@season_option("La saison à calculer (ex. 2019-2020) ; défaut : la saison en cours à --as-of.")
 @click.pass_context
-def sync_eligibility(ctx: click.Context, dry_run: bool, season: str | None) -> None:
+def sync_eligibility(ctx: click.Context, dry_run: bool, season: Season | None) -> None:
     """Recalculer les membres actifs, les entrées FMC offertes et les rangs de priorité,
     puis réécrire les onglets « Éligibilité » et « Bilan organisations » (et ajouter une
     ligne au « Journal »).
@@ -51,10 +46,9 @@ def sync_eligibility(ctx: click.Context, dry_run: bool, season: str | None) -> N
     run = session(ctx)
     # The lock, from the read to the write (released when the command ends).
     ctx.with_resource(run.writing(lambda text: click.echo(text, err=True), dry_run=dry_run))
-    chosen = _season(run, season)
     loaded = read_registry(run)
     registry, problems = loaded.result.registry, loaded.result.problems
-    plan = plan_sync(registry, run.config, run.today, chosen)
+    plan = plan_sync(registry, run.config, run.today, season)
     for line in summary_lines(plan):
         click.echo(line)
     if plan.changed and not dry_run:
@@ -65,15 +59,6 @@ def sync_eligibility(ctx: click.Context, dry_run: bool, season: str | None) -> N
     echo_problems(problems)
     click.echo(next_step(problems, dry_run))
     ctx.exit(exit_for(problems))
-
-
-def _season(run: Session, label: str | None) -> Season | None:
-    if label is None:
-        return None
-    try:
-        return parse_season(label, run.config.season_first_month, run.config.season_last_month)
-    except ConfigError as err:
-        raise click.BadParameter(str(err), param_hint="--season") from err
 
 
 main = standalone(sync_eligibility)
