@@ -179,6 +179,7 @@ class FakeGmail:
         self.consenting = USER  # who "clicks Allow" on the authorisation page
         self.revoked: list[str] = []
         self._failures: list[_Failure] = []
+        self._hooks: list[list[Any]] = []  # [kind, callback, requests of kind still to wait]
         self._spent: list[tuple[float, str, int]] = []  # (time, user, units)
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
@@ -200,6 +201,17 @@ class FakeGmail:
     def fail_next(self, kind: str, status: int = 429, times: int = 1) -> None:
         """The next `times` requests of `kind` ("drafts.create", "token", …) get `status`."""
         self._failures.append(_Failure(kind, status, False, times))
+
+    def garble_next(self, kind: str, times: int = 1) -> None:
+        """The next `times` requests of `kind` are applied, then answered 200 with an HTML
+        page instead of JSON (a proxy or captive portal in the way)."""
+        self._failures.append(_Failure(kind, 200, True, times))
+
+    def on_request(self, kind: str, callback: Callable[[FakeGmail], None], after: int = 1) -> None:
+        """Call `callback(fake)` once, right after the `after`-th request of `kind` has been
+        applied, before its answer goes back (what it raises, the client gets: a Ctrl-C
+        while the answer was on its way)."""
+        self._hooks.append([kind, callback, after])
 
     def drop_next(self, kind: str, *, applied: bool, times: int = 1) -> None:
         """The next `times` requests of `kind` lose their connection, after being applied
@@ -257,10 +269,23 @@ class FakeGmail:
             self.sleep(self.latency / 2)
         try:
             with self._lock:
-                return self._handle(method, url, CaseInsensitiveDict(headers), body)
+                answer = self._handle(method, url, CaseInsensitiveDict(headers), body)
+                hooks = self._due_hooks(self.requests[-1].kind)
+            for hook in hooks:
+                hook(self)
+            return answer
         finally:
             if self.latency:
                 self.sleep(self.latency / 2)
+
+    def _due_hooks(self, kind: str) -> list[Callable[[FakeGmail], None]]:
+        due = []
+        for hook in self._hooks:
+            if hook[0] == kind and hook[2] > 0:
+                hook[2] -= 1
+                if hook[2] == 0:
+                    due.append(hook[1])
+        return due
 
     def _handle(
         self, method: str, url: str, headers: CaseInsensitiveDict[Any], body: Any
@@ -273,7 +298,7 @@ class FakeGmail:
         self.requests.append(record)
         failure = self._take_failure(kind)
         try:
-            if failure is not None and failure.status is not None:
+            if failure is not None and failure.status is not None and failure.status >= 300:
                 raise self._injected(failure.status)
             if failure is not None and not failure.applied:
                 raise requests.exceptions.ConnectionError("Connection aborted: reset by peer")
@@ -281,6 +306,10 @@ class FakeGmail:
         except ApiError as err:
             record.status = err.status
             return self._error(kind, err)
+        if failure is not None and failure.status is not None:  # applied, answered by a proxy
+            record.status = failure.status
+            page = b"<html><body>Proxy: please sign in to continue</body></html>"
+            return failure.status, page, {"Content-Type": "text/html; charset=UTF-8"}
         if failure is not None:  # applied, then the answer was lost
             raise requests.exceptions.ConnectionError(
                 "('Connection aborted.', RemoteDisconnected('Remote end closed connection "
@@ -722,21 +751,7 @@ def fake_gmail(
     )
     fake = FakeGmail(sheets=sheets, sleep=lambda _s: None)
     install(monkeypatch, fake)
-    from google.auth import _exponential_backoff
-
-    # google-auth retries a token request that got a 5xx after a real sleep: not in tests.
-    monkeypatch.setattr(_exponential_backoff, "time", _NoSleepTime())
     yield fake
-
-
-class _NoSleepTime:
-    """`time` as google-auth's back-off sees it in tests: no real waiting."""
-
-    def sleep(self, _seconds: float) -> None:
-        pass
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
 
 
 @pytest.fixture

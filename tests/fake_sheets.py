@@ -33,6 +33,7 @@ import copy
 import datetime as dt
 import json
 import math
+import os
 import re
 import socket
 import time
@@ -48,6 +49,12 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
+# No test looks for a Compute Engine metadata server (Application Default Credentials'
+# last resort): google-auth reads NO_GCE_CHECK once, when it first imports its metadata
+# module, which nothing imports before conftest has imported this file (at collection,
+# before any test); `no_network` also sets it, and points the server at a refused address.
+os.environ["NO_GCE_CHECK"] = "true"
+
 __all__ = [
     "SHEETS_SCOPE",
     "FakeRequest",
@@ -55,6 +62,7 @@ __all__ = [
     "fake_sheets",
     "make_service_account_key",
     "no_network",
+    "no_token_backoff",
     "service_account_file",
 ]
 
@@ -1301,21 +1309,7 @@ def fake_sheets(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSheets]:
     """A fresh FakeSheets, answering every Sheets and OAuth token request."""
     fake = FakeSheets()
     install(monkeypatch, fake)
-    from google.auth import _exponential_backoff
-
-    # google-auth retries a token request that got a 5xx after a real sleep: not in tests.
-    monkeypatch.setattr(_exponential_backoff, "time", _NoSleepTime())
     yield fake
-
-
-class _NoSleepTime:
-    """`time` as google-auth's back-off sees it in tests: no real waiting."""
-
-    def sleep(self, _seconds: float) -> None:
-        pass
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
 
 
 @pytest.fixture
@@ -1348,9 +1342,15 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     monkeypatch.setenv("CLOUDSDK_CONFIG", "/nonexistent/gt-tests-gcloud")
-    monkeypatch.setenv("NO_GCE_CHECK", "true")
-    import sys
+    monkeypatch.setenv("NO_GCE_CHECK", "true")  # read by google-auth once: see NO_GCE_CHECK
+    # Should the metadata server be asked all the same, it is a refused address.
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")
+    monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:9")
 
-    metadata = sys.modules.get("google.auth.compute_engine._metadata")
-    if metadata is not None:  # read once at import: patch it too if already imported
-        monkeypatch.setattr(metadata, "_NO_GCE_CHECK", True)
+
+@pytest.fixture
+def no_token_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For a test whose token endpoint answers 5xx: google-auth retries that request itself
+    after `time.sleep` (1 s, then 2 s), with no public setting to turn it off; the sleep
+    is skipped (the standard library's, for the test's length only)."""
+    monkeypatch.setattr(time, "sleep", lambda _seconds: None)

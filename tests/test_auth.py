@@ -113,6 +113,7 @@ def test_a_revoked_refresh_token_says_revoked(
     assert "gt login" in err.hint
 
 
+@pytest.mark.usefixtures("no_token_backoff")
 def test_a_token_endpoint_500_is_not_called_revoked(
     authorized_user_file: Path, fake_gmail: FakeGmail
 ) -> None:

@@ -294,3 +294,140 @@ def test_gmail_user_must_be_an_address(
         run_gt, path, "2020-01-02", service_account_file, "R-AI-1", "--gmail-user", "camille"
     )
     assert result.exit_code == 2 and "adresse e-mail invalide « camille »" in result.stderr
+
+
+# -- a run stopped midway, two runs at once ----------------------------------------------------
+
+
+def test_a_login_refused_midway_records_the_drafts_written(
+    run_gt: Run,
+    make_workbook: Callable[..., Path],
+    config: Config,
+    fake_gmail: FakeGmail,
+    authorized_user_file: Path,
+) -> None:
+    """An access token refused during the pool, and the token refresh that follows refused
+    too (authorisation revoked meanwhile): the drafts already created are recorded, the
+    message says what was done, and a re-run after `gt login` creates only the missing one."""
+    path = make_workbook(small_registry())
+    fake_gmail.fail_next("drafts.create", 401)
+
+    def revoke(fake: FakeGmail) -> None:
+        for grant in fake.grants.values():
+            grant.revoked = True
+
+    fake_gmail.on_request("profile", revoke)
+    result = gmail_draft(
+        run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail", debug=False
+    )
+    assert result.exit_code == 3, result.output
+    assert len(fake_gmail.drafts()) == 2
+    assert "2 brouillon(s) écrit(s) et enregistré(s)" in result.stderr
+    assert "autorisation révoquée ou expirée" in result.stderr  # why the third was not
+    assert {r.draft_id for r in brouillons(path, config)} == {d.id for d in fake_gmail.drafts()}
+    for grant in fake_gmail.grants.values():
+        grant.revoked = False
+    again = gmail_draft(run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail")
+    assert again.exit_code == 0, again.output
+    assert len(fake_gmail.drafts()) == 3 and len(messages(fake_gmail)) == 3
+
+
+def test_ctrl_c_midway_records_the_drafts_written_and_says_so(
+    run_gt: Run,
+    make_workbook: Callable[..., Path],
+    config: Config,
+    fake_gmail: FakeGmail,
+    authorized_user_file: Path,
+) -> None:
+    """Ctrl-C while a create's answer is on its way: the drafts created are recorded in the
+    registry's one write, the one whose answer never came is named, and nothing claims that
+    nothing was written."""
+
+    def interrupt(_fake: FakeGmail) -> None:
+        raise KeyboardInterrupt
+
+    path = make_workbook(small_registry())
+    fake_gmail.on_request("drafts.create", interrupt, after=2)
+    result = gmail_draft(
+        run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail", debug=False
+    )
+    assert result.exit_code == 3, result.output
+    assert "rien n'a été écrit" not in result.stderr
+    assert "passage interrompu (arrêté à la demande (Ctrl-C))" in result.stderr
+    assert "1 peut-être créé(s) sans réponse de Gmail" in result.stderr
+    recorded = {r.draft_id for r in brouillons(path, config)}
+    # the first create recorded; the second (its answer cut by Ctrl-C) named; the third
+    # recorded if it was under way, else not started
+    assert recorded < {d.id for d in fake_gmail.drafts()}
+    assert len(fake_gmail.drafts()) == len(recorded) + 1
+    assert f"{len(recorded)} brouillon(s) écrit(s) et enregistré(s)" in result.stderr
+
+
+def test_a_proxy_page_answering_a_create_is_checked_not_doubled(
+    run_gt: Run,
+    make_workbook: Callable[..., Path],
+    config: Config,
+    fake_gmail: FakeGmail,
+    authorized_user_file: Path,
+) -> None:
+    """A create applied, then answered 200 with an HTML page (a proxy): not JSON, so whether
+    the draft exists is unknown; the run checks, finds it, and records it once."""
+    path = make_workbook(small_registry())
+    fake_gmail.garble_next("drafts.create")
+    result = gmail_draft(run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail")
+    assert result.exit_code == 0, result.output
+    assert len(fake_gmail.drafts()) == 3 and len(messages(fake_gmail)) == 3
+    assert {r.draft_id for r in brouillons(path, config)} == {d.id for d in fake_gmail.drafts()}
+
+
+def test_a_dropped_token_request_is_retried_like_any_dropped_connection(
+    run_gt: Run,
+    make_workbook: Callable[..., Path],
+    fake_gmail: FakeGmail,
+    authorized_user_file: Path,
+) -> None:
+    """google-auth's TransportError (the token request cut) is a dropped connection for
+    Gmail as for Sheets (`retry.DROPPED`): retried, not fatal."""
+    path = make_workbook(small_registry())
+    fake_gmail.drop_next("token", applied=False)
+    result = gmail_draft(run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail")
+    assert result.exit_code == 0, result.output
+    assert len(fake_gmail.drafts()) == 3
+
+
+def test_two_gmail_runs_at_once_on_sheets_keep_both_runs_records(
+    run_gt: Run, fake_sheets: object, fake_gmail: FakeGmail, authorized_user_file: Path
+) -> None:
+    """read A, then B from start to end (drafts and records for its meeting), then A's
+    write: Brouillons rows are appended, so B's stay, and a re-run of B creates nothing."""
+    from fake_sheets import FakeSheets
+
+    assert isinstance(fake_sheets, FakeSheets)
+    key = "1GtRegistryGmailConcurrent0123456789abcdefAB"
+    owned = {
+        "Éligibilité": [["ID"]],
+        "Bilan organisations": [["ID"]],
+        "Journal": [["Date"]],
+        "Brouillons": [list(gmail_plan.HEADERS)],
+    }
+    fake_sheets.add_spreadsheet(key, {**small_registry(), **owned})
+    args = ("--sheet", key, "--as-of", "2020-01-02", "--credentials", authorized_user_file)
+    other: list[Result] = []
+    fake_sheets.on_request(
+        "values.batchGet",
+        lambda _fake: other.append(run_gt(*args, "draft-invitations", "R-FI-1", "--gmail")),
+        after=1,
+    )
+    first = run_gt(*args, "draft-invitations", "R-AI-1", "--gmail")
+    assert first.exit_code == 0, first.output
+    assert other[0].exit_code == 0, other[0].output
+    rows = fake_sheets.tab(key, "Brouillons")
+    assert {row[0] for row in rows[1:]} == {"R-AI-1", "R-FI-1"}
+    assert {row[3] for row in rows[1:]} == {d.id for d in fake_gmail.drafts()}
+    drafts = len(fake_gmail.drafts())
+    again = run_gt(*args, "draft-invitations", "R-FI-1", "--gmail")
+    assert again.exit_code == 0, again.output
+    assert len(fake_gmail.drafts()) == drafts  # nothing created twice
+    journal = fake_sheets.tab(key, "Journal")
+    assert sum("R-AI-1" in str(row) for row in journal) == 1
+    assert sum("R-FI-1" in str(row) for row in journal) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from gt_registry import gmail_plan as plan
 from gt_registry.gmail_plan import Decision, Outgoing, Record, decide
+from gt_registry.i18n import change_wording
 from gt_registry.mail import parse
 from hypothesis import given
 from hypothesis import strategies as st
@@ -93,8 +94,25 @@ def test_as_update_says_so_in_subject_and_first_line() -> None:
     updated = plan.as_update(Outgoing("R-1", "P-1", data, "d1", 1, "fr"))
     message = parse(updated.data)
     assert message["Subject"] == "Mise à jour : Réunion du GT"
-    assert message.get_content().startswith("Mise à jour : la date, l'heure ou le lieu")
+    assert message.get_content().startswith("Mise à jour : cette invitation remplace la précédente")
     assert updated.digest == "d1"
+
+
+@pytest.mark.parametrize("language", ["fr", "en", "es", "pt"])
+def test_an_update_says_it_in_the_words_of_a_reissued_invitation(language: str) -> None:
+    """One wording for « this replaces the previous one », i18n's: the subject's prefix and
+    the sentence a re-issued invitation uses, in the person's language."""
+    words = change_wording(language)
+    data = (
+        b"From: gt@example.org\r\nTo: a@example.org\r\nSubject: GT\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\nBonjour,\r\n"
+    )
+    message = parse(plan.as_update(Outgoing("R-1", "P-1", data, "d1", 1, language)).data)
+    assert message["Subject"] == words.prefix + "GT"
+    first = message.get_content().splitlines()[0]
+    assert first.startswith(words.prefix)
+    assert first[len(words.prefix) :].casefold() == words.unknown.casefold()
 
 
 def test_marks_round_trip() -> None:

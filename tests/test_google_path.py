@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
@@ -34,9 +35,9 @@ def test_init_demo_then_check_on_google(
     result = gt("init", "--demo-season", "2019-2020")  # the season of the --as-of below
     assert result.exit_code == 0, result.output
     assert "onglet créé : Personnes" in result.output
-    # Structure in one batchUpdate, headers + demo in one values write, then the Journal row
-    # (appended: one more batchUpdate, the tabs named by the IDs init gave them).
-    assert fake_sheets.count("batchUpdate") == 2 and fake_sheets.count("values.batchUpdate") == 1
+    # Structure, headers and demo in one batchUpdate, then the Journal row (appended: one
+    # more batchUpdate, the tabs named by the IDs init gave them).
+    assert fake_sheets.count("batchUpdate") == 2 and fake_sheets.count("values.batchUpdate") == 0
     assert fake_sheets.count("metadata") == 1
     journal = fake_sheets.tab(KEY, "Journal")
     assert journal[1][1:3] == ["init", "gt-registre@gt-tests.iam.gserviceaccount.com"]
@@ -213,6 +214,7 @@ def test_a_web_address_that_is_no_sheet_is_refused_not_created(
     assert fake_sheets.requests == []
 
 
+@pytest.mark.usefixtures("no_token_backoff")
 def test_token_service_failing_is_google_unavailable_not_a_revoked_key(
     run_gt: Callable[..., Result], fake_sheets: FakeSheets, service_account_file: Path
 ) -> None:
@@ -226,4 +228,24 @@ def test_token_service_failing_is_google_unavailable_not_a_revoked_key(
         result.stderr
     )
     assert "révoqu" not in result.stderr
+    assert fake_sheets.count("values.batchGet") == 0
+
+
+def test_a_revoked_login_on_sheets_is_not_called_a_service_account(
+    run_gt: Callable[..., Result],
+    fake_sheets: FakeSheets,
+    fake_gmail: Any,
+    authorized_user_file: Path,
+) -> None:
+    """A `gt login` user whose authorisation was revoked: Sheets says it as Gmail does
+    (`auth.refresh_failure`), never « compte de service », and the fix is « gt login »."""
+    fake_sheets.add_spreadsheet(KEY, small_registry())
+    for grant in fake_gmail.grants.values():
+        grant.revoked = True
+    result = google(run_gt, authorized_user_file)("check")
+    assert result.exit_code == 3
+    assert "autorisation révoquée ou expirée" in result.stderr
+    assert f"--credentials {authorized_user_file}" in result.stderr
+    assert "gt login" in result.stderr
+    assert "identifiants du compte de service" not in result.stderr
     assert fake_sheets.count("values.batchGet") == 0

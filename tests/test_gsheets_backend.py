@@ -642,7 +642,8 @@ def test_refused_token(registry: FakeSheets, backend: GoogleSheetsBackend) -> No
     with pytest.raises(SourceError) as caught:
         backend.read()
 
-    assert caught.value.message.startswith("Google a refusé les identifiants du compte de service")
+    assert caught.value.message.startswith("Google refuse les identifiants (--credentials ")
+    assert "autorisation révoquée ou expirée" in caught.value.message
     assert registry.count("values.batchGet") == 0
 
 
@@ -677,7 +678,7 @@ def test_init_on_a_blank_spreadsheet(fake_sheets: FakeSheets, backend: GoogleShe
 
     report = backend.initialise(layout(), DEMO, force=False)
 
-    assert fake_sheets.kinds() == ["metadata", "batchUpdate", "values.batchUpdate"]
+    assert fake_sheets.kinds() == ["metadata", "batchUpdate"]  # tabs and cells, atomically
     assert report.created_tabs == ["Personnes", "Présences", "Journal"]
     assert report.filled_tabs == ["Personnes", "Présences"]
     assert fake_sheets.tab(KEY, "Personnes") == DEMO["Personnes"]
@@ -706,6 +707,71 @@ def test_init_on_a_blank_spreadsheet(fake_sheets: FakeSheets, backend: GoogleShe
     assert fake_sheets.protected_ranges(KEY, "Personnes") == []
     (protection,) = fake_sheets.protected_ranges(KEY, "Journal")
     assert protection["warningOnly"] is True
+
+
+@pytest.mark.parametrize("fault", ["500", "dropped"])
+def test_init_applied_then_answer_lost_is_recognised_not_resent(
+    fake_sheets: FakeSheets, backend: GoogleSheetsBackend, sleeps: list[float], fault: str
+) -> None:
+    """The one batchUpdate applied, its answer a 5xx or lost: the retry first checks
+    (metadata, header rows), finds its own tabs, reports success and sends nothing twice
+    (re-sent, addSheet would fail « already exists »)."""
+    fake_sheets.add_spreadsheet(KEY, {"Feuille 1": []})
+    if fault == "500":
+        fake_sheets.fail_next("batchUpdate", 500, applied=True)
+    else:
+        fake_sheets.drop_next("batchUpdate", applied=True)
+
+    report = backend.initialise(layout(), DEMO, force=False)
+
+    assert report.created_tabs == ["Personnes", "Présences", "Journal"]
+    assert fake_sheets.count("batchUpdate") == 1
+    assert fake_sheets.tab(KEY, "Personnes") == DEMO["Personnes"]
+    assert fake_sheets.tab_names(KEY) == ["Feuille 1", "Personnes", "Présences", "Journal"]
+
+
+def test_init_failed_before_being_applied_is_sent_again_whole(
+    fake_sheets: FakeSheets, backend: GoogleSheetsBackend, sleeps: list[float]
+) -> None:
+    """A 5xx that was not applied: nothing exists, so the same batch goes again, and the
+    registry is complete (never tabs without their headers)."""
+    fake_sheets.add_spreadsheet(KEY, {"Feuille 1": []})
+    fake_sheets.fail_next("batchUpdate", 503)
+
+    backend.initialise(layout(), DEMO, force=False)
+
+    assert fake_sheets.count("batchUpdate") == 2 and fake_sheets.count("values.batchUpdate") == 0
+    assert fake_sheets.tab(KEY, "Personnes") == DEMO["Personnes"]
+    assert fake_sheets.tab(KEY, "Journal") == [["Date", "Commande", "Par"]]
+
+
+def test_init_that_cannot_be_written_leaves_no_tab(
+    fake_sheets: FakeSheets, backend: GoogleSheetsBackend, sleeps: list[float]
+) -> None:
+    """Google refusing the cells refuses the tabs too (one atomic batch): « rien n'a été
+    écrit » is true."""
+    fake_sheets.add_spreadsheet(KEY, {"Feuille 1": []})
+    fake_sheets.fail_next("batchUpdate", 503, times=None)
+
+    with pytest.raises(SourceError) as caught:
+        backend.initialise(layout(), DEMO, force=False)
+
+    assert "rien n'a été écrit" in caught.value.message
+    assert fake_sheets.tab_names(KEY) == ["Feuille 1"]
+
+
+def test_init_never_leaves_tabs_without_their_headers(
+    fake_sheets: FakeSheets, backend: GoogleSheetsBackend, sleeps: list[float]
+) -> None:
+    """The values no longer go in a second request that can fail after the tabs exist
+    (values:batchUpdate refused here, were it sent): one batch, tabs and headers together."""
+    fake_sheets.add_spreadsheet(KEY, {"Feuille 1": []})
+    fake_sheets.fail_next("values.batchUpdate", 503, times=None)
+
+    backend.initialise(layout(), DEMO, force=False)
+
+    assert fake_sheets.tab(KEY, "Personnes") == DEMO["Personnes"]
+    assert fake_sheets.tab(KEY, "Journal") == [["Date", "Commande", "Par"]]
 
 
 def test_init_twice_sends_no_write_the_second_time(

@@ -81,13 +81,13 @@ def write_and_record(
 ) -> None:
     """The drafts written (all or nothing; with --gmail, into Gmail), then the run's Journal
     rows appended, with the Brouillons tab for --gmail, in one write."""
-    owned: dict[str, Rows] = {}
+    drafts_rows: dict[str, Rows] = {}
     people = [d.person.id for d in drafted.drafts]
     if drafted.gmail is None:
         write_output(drafted.output, [(d.filename, d.data) for d in drafted.drafts])
     else:
-        owned, people, changes = _push_to_gmail(run, loaded, now, detail, drafted)
-        if not owned:
+        drafts_rows, people, changes = _push_to_gmail(run, loaded, now, detail, drafted)
+        if not drafts_rows:
             return  # nothing changed in Gmail: nothing to record
     tab = run.config.tab("journal")
     rows: Rows = loaded.snapshot.tabs.get(tab) or []
@@ -104,7 +104,8 @@ def write_and_record(
         now, command, by, changes, detail, people, problems
     )
     try:
-        run.backend.write(owned, loaded.snapshot, {tab: journal.rows_to_append(rows, entries)})
+        appended = {tab: journal.rows_to_append(rows, entries), **drafts_rows}
+        run.backend.write({}, loaded.snapshot, appended)
     except (WriteFailed, SourceError) as err:
         if drafted.pushed is not None:
             raise SourceError(
@@ -120,30 +121,38 @@ def write_and_record(
 def _push_to_gmail(
     run: Session, loaded: Loaded, now: dt.datetime, detail: dict[str, str], drafted: Drafted
 ) -> tuple[dict[str, Rows], list[str], str]:
-    """--gmail: the drafts put into Gmail; (the Brouillons tab to write, or nothing when
-    Gmail is unchanged; the people written; the Journal's `Changements`)."""
+    """--gmail: the drafts put into Gmail; (the Brouillons rows to append, or nothing when
+    Gmail is unchanged; the people written; the Journal's `Changements`). A push stopped
+    midway still gives the rows of the drafts it wrote (then `gmail_failure` says so)."""
     from . import gmail_drafting
+    from .gmail_push import PushAborted
 
     assert drafted.gmail is not None
     key = detail.get("reunion") or " ".join(
         filter(None, (detail.get("modele"), detail.get("groupe"), detail.get("saison")))
     )
     sequence = int(detail["sequence"]) if detail.get("sequence", "").isdigit() else None
-    pushed = gmail_drafting.push_drafts(
-        run.config,
-        loaded.result.registry.owned.get(gmail_drafting.DRAFTS_TAB),
-        drafted.drafts,
-        key,
-        sequence,
-        drafted.gmail,
-        now.strftime("%Y-%m-%d %H:%M"),
-    )
+    try:
+        pushed = gmail_drafting.push_drafts(
+            run.config,
+            loaded.result.registry.owned.get(gmail_drafting.DRAFTS_TAB),
+            drafted.drafts,
+            key,
+            sequence,
+            drafted.gmail,
+            now.strftime("%Y-%m-%d %H:%M"),
+        )
+    except PushAborted as err:
+        pushed = err.pushed
     drafted.pushed = pushed
     if not pushed.written:
         return {}, [], ""
     changes = f"{len(pushed.written)} brouillon(s) Gmail écrit(s) pour {key} ({pushed.mailbox})"
+    if pushed.aborted:
+        changes += f", passage interrompu ({pushed.aborted})"
     people = [person for _key, person in pushed.written]
-    return gmail_drafting.tab_contents(run.config, pushed), people, changes
+    rows = loaded.snapshot.tabs.get(run.config.tab(gmail_drafting.DRAFTS_TAB))
+    return gmail_drafting.rows_to_append(run.config, rows, pushed), people, changes
 
 
 # -- what one run drafted ------------------------------------------------------------------

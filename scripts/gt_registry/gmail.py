@@ -30,7 +30,7 @@ from google.auth.transport.requests import AuthorizedSession
 
 from . import auth
 from .errors import SourceError
-from .retry import backoff
+from .retry import DROPPED, backoff
 
 API = "https://gmail.googleapis.com/gmail/v1/users/{user}"
 COSTS = {"create": 10, "update": 15, "get": 5, "list": 5, "profile": 1}
@@ -40,11 +40,6 @@ BURST = 10.0  # units that may go at once (one create): PACE + BURST stays under
 WORKERS = 8  # concurrent requests: enough to fill the quota at 0.1 s of latency
 PAGE = 500  # drafts per list page (Gmail's maximum)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-DROPPED = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.Timeout,
-)
 MAX_ATTEMPTS = 6
 FIRST_DELAY = 1.0  # Gmail's quota is per second: 1, 2, 4, 8, 16 s
 MAX_DELAY = 16.0
@@ -178,18 +173,26 @@ class GmailClient:
         return DraftRef(answer.get("id", draft_id), answer.get("message", {}).get("id", ""))
 
     def each(self, function: Callable[[T], R], items: Sequence[T]) -> list[R | Exception]:
-        """`function` over `items` on the pool, in order; an item's failure is its result."""
+        """`function` over `items` on the pool, in order; an item's failure, whatever it is
+        (an expected `GmailError`, or an `AuthError`, a `KeyError`…), is its result, so that
+        one item's surprise never hides what the others did. Interrupted (Ctrl-C), the items
+        not started are cancelled and those under way are waited for, then the interruption
+        goes on: what they did is known to whoever `function` told."""
 
         def guarded(item: T) -> R | Exception:
             try:
                 return function(item)
-            except (GmailError, Uncertain) as err:
+            except Exception as err:
                 return err
 
         if len(items) <= 1 or self.workers <= 1:
             return [guarded(item) for item in items]
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="gmail") as pool:
-            return list(pool.map(guarded, items))
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="gmail")
+        try:
+            futures = [pool.submit(guarded, item) for item in items]
+            return [future.result() for future in futures]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -220,7 +223,7 @@ class GmailClient:
             retry_after = ""
             try:
                 response = self._session().request(method, url, timeout=TIMEOUT, **kwargs)
-            except (auth_errors.RefreshError, auth_errors.TransportError) as err:
+            except auth_errors.RefreshError as err:
                 raise auth.refresh_failure(err, self.origin) from err
             except DROPPED as err:
                 self._count()
@@ -231,7 +234,7 @@ class GmailClient:
                 status = response.status_code
                 self._count(throttled=status == 429)
                 if status < 300:
-                    return response.json() if response.content else {}
+                    return _answer(response, repeatable)
                 if status not in RETRY_STATUSES:
                     raise _refused(response, self.user)
                 if status >= 500 and not repeatable:
@@ -247,6 +250,23 @@ class GmailClient:
             (self._sleep or SLEEP)(delay)
             waited += delay
         raise AssertionError("unreachable")
+
+
+def _answer(response: requests.Response, repeatable: bool) -> dict[str, Any]:
+    """A success's JSON; a 2xx that is not JSON (a proxy's page) is no answer from Gmail:
+    for a create, whether the draft exists is unknown (`Uncertain`)."""
+    if not response.content:
+        return {}
+    try:
+        answer = response.json()
+    except ValueError as err:
+        if not repeatable:
+            raise Uncertain(f"réponse illisible ({response.status_code})") from err
+        raise GmailError(
+            f"Gmail a donné une réponse illisible ({response.status_code}, pas du JSON)",
+            "un proxy ou un portail réseau s'interpose peut-être ; réessayez plus tard",
+        ) from err
+    return answer if isinstance(answer, dict) else {}
 
 
 def encode(raw: bytes) -> str:

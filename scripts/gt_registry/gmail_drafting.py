@@ -16,12 +16,13 @@ from .composer import Draft
 from .config import Config
 from .errors import RegistryError
 from .gmail import GmailClient
-from .gmail_plan import GmailTarget, Outgoing, digest, records_from_rows, records_to_rows
-from .gmail_push import Pushed, describe, push
+from .gmail_plan import HEADERS, GmailTarget, Outgoing, digest, records_from_rows, records_to_rows
+from .gmail_push import Pushed, push
 from .model import Rows
 
 DRAFTS_TAB = "drafts"  # the logical key of `Brouillons`
-__all__ = ["DRAFTS_TAB", "GmailIncomplete", "GmailTarget", "push_drafts", "tab_contents"]
+HEADER_SEARCH = 5  # rows where the header is looked for (a staff banner may be above)
+__all__ = ["DRAFTS_TAB", "GmailIncomplete", "GmailTarget", "push_drafts", "rows_to_append"]
 
 
 class GmailIncomplete(RegistryError):
@@ -55,22 +56,47 @@ def push_drafts(
     return push(client, outgoing(drafts, key, sequence), records, when=when, force=target.force)
 
 
-def tab_contents(config: Config, pushed: Pushed) -> dict[str, Rows]:
-    """The `Brouillons` tab as it must be after the run (written whole, like every tool tab)."""
-    return {config.tab(DRAFTS_TAB): records_to_rows(pushed.records)}
-
-
-def lines(pushed: Pushed) -> list[tuple[str, str]]:
-    return describe(pushed)
+def rows_to_append(config: Config, rows: Rows | None, pushed: Pushed) -> dict[str, Rows]:
+    """The `Brouillons` rows of what the run wrote, appended (never the tab rewritten: two
+    runs at once on Google Sheets both keep their rows, as for the Journal), after the
+    header row when the tab has none (`rows`: the tab as read). A (meeting or mailing,
+    person) written again gets a new row; the last one is read (`gmail_plan.decide`)."""
+    header = not any(
+        [str(v or "").strip() for v in row][: len(HEADERS)] == list(HEADERS)
+        for row in (rows or [])[:HEADER_SEARCH]
+    )
+    return {config.tab(DRAFTS_TAB): records_to_rows(pushed.appended, header=header)}
 
 
 def incomplete(pushed: Pushed) -> GmailIncomplete | None:
     """The error that ends a run some of whose drafts could not be written, saying what was."""
-    if not pushed.failed:
+    if not pushed.failed and not pushed.aborted:
         return None
     done = len(pushed.written)
+    recorded = (
+        f"{done} brouillon(s) écrit(s) et enregistré(s) dans l'onglet Brouillons"
+        if done
+        else "aucun brouillon écrit"
+    )
+    if not pushed.aborted:
+        return GmailIncomplete(
+            f"Gmail : {recorded}, {len(pushed.failed)} non écrit(s) (listés ci-dessus)",
+            "relancez la même commande plus tard : elle termine sans créer de doublon",
+        )
+    unsettled = pushed.uncertain
+    maybe = (
+        f" ; {len(unsettled)} peut-être créé(s) sans réponse de Gmail : "
+        + ", ".join(d.person for d in unsettled)
+        if unsettled
+        else ""
+    )
+    hint = (
+        "avant de relancer, regardez dans Gmail → Brouillons si ces personnes y ont déjà un "
+        "brouillon de ce passage et supprimez-le (il serait recréé en double) ; la relance "
+        "termine ensuite le reste sans doublon"
+        if unsettled
+        else "relancez la même commande quand le problème est réglé : elle termine sans créer de doublon"
+    )
     return GmailIncomplete(
-        f"Gmail : {done} brouillon(s) écrit(s) et enregistré(s) dans l'onglet Brouillons, "
-        f"{len(pushed.failed)} non écrit(s) (listés ci-dessus)",
-        "relancez la même commande plus tard : elle termine sans créer de doublon",
+        f"Gmail : passage interrompu ({pushed.aborted}) : {recorded}{maybe}", hint
     )

@@ -31,6 +31,7 @@ from email.message import EmailMessage
 from urllib.parse import quote, unquote
 
 from .config import OWNED_TABS
+from .i18n import change_wording
 from .model import Rows, Value
 
 CREATE, UPDATE, REPLACE, REISSUE = "create", "update", "replace", "reissue"
@@ -153,22 +154,10 @@ def new_records(
 ) -> list[Record]:
     """The tab's records after the run: every record kept, except that each (key, person)
     written (`written`: pair → (draft ID, message ID)) now points at what was written."""
-    by_pair = {(d.key, d.person): d for d in decisions}
-    replaced: dict[tuple[str, str], Record] = {}
-    for pair, (draft_id, message_id) in written.items():
-        decision = by_pair[pair]
-        assert decision.outgoing is not None
-        message = decision.outgoing
-        replaced[pair] = Record(
-            message.key,
-            message.person,
-            mailbox,
-            draft_id,
-            message_id,
-            message.digest,
-            message.sequence,
-            when,
-        )
+    replaced = {
+        (r.key, r.person): r
+        for r in written_records(decisions, written, mailbox=mailbox, when=when)
+    }
     out: list[Record] = []
     for record in records:
         pair = (record.key, record.person)
@@ -176,6 +165,37 @@ def new_records(
             continue  # replaced below, once
         out.append(record)
     out.extend(replaced.values())
+    return out
+
+
+def written_records(
+    decisions: Sequence[Decision],
+    written: Mapping[tuple[str, str], tuple[str, str]],
+    *,
+    mailbox: str,
+    when: str,
+) -> list[Record]:
+    """The records of what a run wrote, in the order of its decisions: the rows it appends
+    to `Brouillons` (read back last row first per (key, person) and mailbox, see `decide`)."""
+    out = []
+    for decision in decisions:
+        ids = written.get((decision.key, decision.person))
+        if ids is None:
+            continue
+        assert decision.outgoing is not None
+        message = decision.outgoing
+        out.append(
+            Record(
+                message.key,
+                message.person,
+                mailbox,
+                ids[0],
+                ids[1],
+                message.digest,
+                message.sequence,
+                when,
+            )
+        )
     return out
 
 
@@ -204,7 +224,7 @@ def records_from_rows(rows: Rows | None) -> list[Record]:
         if not draft_id:
             continue
         sequence = at(row, "SEQUENCE")
-        records.append(
+        records.append(  # in the tab's order: for one (key, person) and mailbox, the last wins
             Record(
                 at(row, "Envoi"),
                 at(row, "Personne"),
@@ -219,8 +239,9 @@ def records_from_rows(rows: Rows | None) -> list[Record]:
     return records
 
 
-def records_to_rows(records: Iterable[Record]) -> Rows:
-    rows: Rows = [list(HEADERS)]
+def records_to_rows(records: Iterable[Record], *, header: bool = True) -> Rows:
+    """The tab's rows for `records`, after the header row (`header`)."""
+    rows: Rows = [list(HEADERS)] if header else []
     for r in records:
         sequence: Value = "" if r.sequence is None else r.sequence
         rows.append(
@@ -272,35 +293,25 @@ def marked(message: Outgoing) -> bytes:
     return line.encode("ascii") + message.data
 
 
-UPDATE_SUBJECT = {
-    "fr": "Mise à jour : ",
-    "en": "Update: ",
-    "es": "Actualización: ",
-    "pt": "Atualização: ",
-}
-UPDATE_LINE = {
-    "fr": "Mise à jour : la date, l'heure ou le lieu de la réunion ont changé ; "
-    "cette invitation remplace la précédente.",
-    "en": "Update: the date, time or place of the meeting changed; "
-    "this invitation replaces the previous one.",
-    "es": "Actualización: la fecha, la hora o el lugar de la reunión han cambiado; "
-    "esta invitación sustituye a la anterior.",
-    "pt": "Atualização: a data, a hora ou o local da reunião mudaram; "
-    "este convite substitui o anterior.",
-}
+def update_line(language: str) -> str:
+    """The first line of a draft re-issued because the one sent is out of date: the
+    subject's prefix, then what `i18n` says of an invitation that replaces another
+    (« Mise à jour : cette invitation remplace la précédente : … »)."""
+    words = change_wording(language)
+    return words.prefix + words.unknown[:1].lower() + words.unknown[1:]
 
 
 def as_update(message: Outgoing) -> Outgoing:
     """The same message saying it is an update: the subject and the first line (unless the
     templates already wrote it so: a subject starting with the update prefix)."""
-    language = message.language if message.language in UPDATE_SUBJECT else "fr"
+    words = change_wording(message.language)  # the re-issued invitation's own wording
     parsed = email.message_from_bytes(message.data, policy=email.policy.SMTP)
     assert isinstance(parsed, EmailMessage)
     subject = str(parsed.get("Subject", ""))
-    if subject.startswith(UPDATE_SUBJECT[language]):
+    if subject.startswith(words.prefix):
         return message  # the templates already said so (a re-issued invitation)
-    parsed.replace_header("Subject", UPDATE_SUBJECT[language] + subject)
-    line = UPDATE_LINE[language]
+    parsed.replace_header("Subject", words.prefix + subject)
+    line = update_line(message.language)
     for part in parsed.walk():
         if part.is_multipart() or part.get_content_disposition() == "attachment":
             continue

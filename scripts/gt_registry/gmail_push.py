@@ -10,10 +10,12 @@ are created again, at most `ROUNDS` times.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .gmail import DraftRef, GmailClient, GmailError, Uncertain, split_results
+from .errors import RegistryError
+from .gmail import DraftRef, GmailClient, GmailError, Uncertain
 from .gmail_plan import (
     EDITED,
     LEFT,
@@ -27,6 +29,7 @@ from .gmail_plan import (
     marked,
     new_records,
     read_mark,
+    written_records,
 )
 
 ROUNDS = 3  # checks and re-creates after lost answers
@@ -42,7 +45,12 @@ class Pushed:
     decisions: list[Decision]
     written: dict[Pair, DraftRef] = field(default_factory=dict)
     failed: list[tuple[Decision, str]] = field(default_factory=list)
-    records: list[Record] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)  # the tab's records after the run
+    appended: list[Record] = field(default_factory=list)  # those of what this run wrote
+    # Creates under way or whose answer was lost, not settled yet: stopped midway, the run
+    # says these may exist (the check that settles them is `_find`).
+    unsettled: dict[Pair, Decision] = field(default_factory=dict)
+    aborted: str = ""  # why the run stopped before the end, if it did
     requests: int = 0
     throttled: int = 0
 
@@ -57,6 +65,20 @@ class Pushed:
     def listed(self, action: str) -> list[Decision]:
         return [d for d in self.decisions if d.action == action]
 
+    @property
+    def uncertain(self) -> list[Decision]:
+        return list(self.unsettled.values())
+
+
+class PushAborted(RegistryError):
+    """A push stopped midway (Ctrl-C, the login refused by Google, the network gone…) after
+    writing some drafts: `pushed` holds their records, to be written all the same."""
+
+    def __init__(self, pushed: Pushed, cause: BaseException) -> None:
+        super().__init__(f"passage Gmail interrompu : {pushed.aborted}")
+        self.pushed = pushed
+        self.cause = cause
+
 
 def push(
     client: GmailClient,
@@ -67,25 +89,45 @@ def push(
     force: bool = False,
     update: Callable[[Outgoing], Outgoing] = as_update,
 ) -> Pushed:
+    """Every draft put into Gmail. Stopped midway by anything (Ctrl-C included) once the
+    drafts are listed, it raises `PushAborted` carrying the records of the drafts written so
+    far, so that the run's one registry write still records them (a re-run then duplicates
+    nothing); the error before that point (nothing written) goes through as it is."""
     mailbox = client.profile()
     before = client.list_drafts()
     existing = {d.id: d.message_id for d in before}
     decisions = decide(outgoing, records, existing, mailbox=mailbox, force=force)
     result = Pushed(mailbox, decisions)
-    pending = [d for d in decisions if d.writes]
-    known = set(existing)
+    try:
+        _rounds(client, [d for d in decisions if d.writes], set(existing), result, update)
+    except BaseException as err:
+        result.aborted = _why(err)
+        _finish(result, client, records, when)
+        raise PushAborted(result, err) from err
+    _finish(result, client, records, when)
+    return result
+
+
+def _rounds(
+    client: GmailClient,
+    pending: list[Decision],
+    known: set[str],
+    result: Pushed,
+    update: Callable[[Outgoing], Outgoing],
+) -> None:
     for round_ in range(ROUNDS + 1):
         if not pending:
-            break
+            return
         uncertain = _write(client, pending, result, update)
         known |= {ref.id for ref in result.written.values()}
         if not uncertain:
-            break
+            return
         if round_ == ROUNDS:
             result.failed += [
                 (d, "réponse de Gmail perdue à plusieurs reprises") for d in uncertain
             ]
-            break
+            result.unsettled.clear()
+            return
         found = _find(client, uncertain, known)
         for decision in uncertain:
             ref = found.get((decision.key, decision.person))
@@ -93,10 +135,24 @@ def push(
                 result.written[(decision.key, decision.person)] = ref
                 known.add(ref.id)
         pending = [d for d in uncertain if (d.key, d.person) not in result.written]
+        result.unsettled.clear()  # found, or known not to exist: created again next round
+
+
+def _finish(result: Pushed, client: GmailClient, records: Sequence[Record], when: str) -> None:
+    """The records of what was written (all of it, also when the run stopped midway)."""
     written = {pair: (ref.id, ref.message_id) for pair, ref in result.written.items()}
+    mailbox, decisions = result.mailbox, result.decisions
     result.records = new_records(records, decisions, written, mailbox=mailbox, when=when)
+    result.appended = written_records(decisions, written, mailbox=mailbox, when=when)
     result.requests, result.throttled = client.requests, client.throttled
-    return result
+
+
+def _why(err: BaseException) -> str:
+    if isinstance(err, KeyboardInterrupt):
+        return "arrêté à la demande (Ctrl-C)"
+    if isinstance(err, RegistryError):
+        return err.message
+    return f"erreur inattendue ({type(err).__name__}: {err})"
 
 
 def _write(
@@ -105,34 +161,60 @@ def _write(
     result: Pushed,
     update: Callable[[Outgoing], Outgoing],
 ) -> list[Decision]:
-    """Creates and updates on the pool; returns the creates whose answer was lost."""
+    """Creates and updates on the pool; returns the creates whose answer was lost. Each
+    write that went through is noted in `result` as soon as it did, and every create is
+    `uncertain` while under way: stopped midway, the run knows what was written and what
+    may have been."""
+    lock = threading.Lock()
+    uncertain: list[Decision] = []
 
-    def write(decision: Decision) -> DraftRef:
+    def write(decision: Decision) -> None:
         assert decision.outgoing is not None
         message = update(decision.outgoing) if decision.action == REISSUE else decision.outgoing
         data = marked(message)
-        target = decision.target
-        return client.update(target, data) if target else client.create(data)
-
-    done, failed = split_results(pending, client.each(write, pending))
-    for decision, ref in done:
-        result.written[(decision.key, decision.person)] = ref
-    uncertain = []
-    for decision, err in failed:
-        if isinstance(err, Uncertain):
-            uncertain.append(decision)
-        elif isinstance(err, GmailError) and err.status == 404:
-            result.failed.append((decision, "brouillon envoyé ou supprimé pendant le passage"))
+        target, pair = decision.target, (decision.key, decision.person)
+        if not target:
+            with lock:
+                result.unsettled[pair] = decision  # until its answer comes
+        try:
+            ref = client.update(target, data) if target else client.create(data)
+        except Uncertain:
+            outcome: tuple[str, object] = ("lost", None)
+        except GmailError as err:
+            gone = err.status == 404
+            outcome = (
+                "failed",
+                "brouillon envoyé ou supprimé pendant le passage" if gone else err.message,
+            )
+        except RegistryError as err:  # the login refused on the way: nothing was sent
+            outcome = ("failed", err.message)
+        except Exception as err:  # anything else: a create may have been applied
+            outcome = ("failed", f"{type(err).__name__}: {err}") if target else ("lost", None)
         else:
-            result.failed.append((decision, str(err.args[0]) if err.args else str(err)))
-    return uncertain
+            outcome = ("written", ref)
+        with lock:
+            kind, value = outcome
+            if kind == "lost":
+                uncertain.append(decision)
+                return  # stays unsettled
+            result.unsettled.pop(pair, None)
+            if kind == "written":
+                assert isinstance(value, DraftRef)
+                result.written[pair] = value
+            else:
+                result.failed.append((decision, str(value)))
+
+    client.each(write, pending)
+    order = {(d.key, d.person): i for i, d in enumerate(pending)}
+    return sorted(uncertain, key=lambda d: order[(d.key, d.person)])
 
 
 def _find(
     client: GmailClient, uncertain: Sequence[Decision], known: set[str]
 ) -> dict[Pair, DraftRef]:
     """The drafts of `uncertain` that were created after all: among the drafts that
-    appeared during the run (not `known`), those whose `X-GT-Draft` names them."""
+    appeared during the run (not `known`), those whose `X-GT-Draft` names them. A draft
+    whose header could not be read stops the run (re-creating could double it)."""
     wanted = {
         (d.key, d.person, d.outgoing.digest): (d.key, d.person)
         for d in uncertain
@@ -142,6 +224,8 @@ def _find(
     marks = client.each(lambda ref: client.mark_of(ref.id), fresh)
     found: dict[Pair, DraftRef] = {}
     for ref, value in zip(fresh, marks, strict=True):
+        if isinstance(value, Exception):
+            raise value
         if isinstance(value, str):
             parsed = read_mark(value)
             if parsed is not None and parsed in wanted:
@@ -191,4 +275,23 @@ def describe(result: Pushed) -> list[tuple[str, str]]:
         )
     for decision, reason in result.failed:
         lines.append((f"  non écrit : {decision.person} — {reason}", "warning"))
+    if result.aborted:
+        settled = {(d.key, d.person) for d, _reason in result.failed} | set(result.unsettled)
+        left_over = [
+            d
+            for d in result.decisions
+            if d.writes and (d.key, d.person) not in settled | set(result.written)
+        ]
+        for decision in result.uncertain:
+            lines.append(
+                (f"  peut-être créé (pas de réponse de Gmail) : {decision.person}", "warning")
+            )
+        if left_over:
+            lines.append(
+                (
+                    f"{len(left_over)} brouillon(s) pas encore écrit(s) : passage interrompu "
+                    f"({result.aborted}).",
+                    "warning",
+                )
+            )
     return lines

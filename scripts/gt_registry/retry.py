@@ -5,6 +5,19 @@ from __future__ import annotations
 
 import random
 
+import requests
+from google.auth import exceptions as auth_errors
+
+# A request that got no answer, for Sheets and Gmail alike: the connection dropped or timed
+# out, or the token request made on the way was cut (google-auth's TransportError). Retried
+# when the request may be repeated; for a create, the caller must check what exists first.
+DROPPED: tuple[type[Exception], ...] = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.Timeout,
+    auth_errors.TransportError,
+)
+
 
 def backoff(attempt: int, first: float, cap: float, retry_after: str = "") -> float:
     """Seconds to wait before attempt `attempt + 1`: `first`, twice as long each time, at most

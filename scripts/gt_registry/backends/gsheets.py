@@ -2,19 +2,23 @@
 
 Request budget, which shapes this module:
 
-- steady state: a run reads every tab with ONE `values:batchGet` and writes every tool-owned
-  tab with at most ONE `values:batchUpdate` (RAW);
+- steady state: a run reads every tab with ONE `values:batchGet` and writes with at most ONE
+  `spreadsheets:batchUpdate`, which Google applies all or nothing: `updateCells` over each
+  tool-owned tab rewritten whole (Éligibilité, Bilan organisations; text stays text) and
+  `appendCells` for the rows a run adds (its Journal row, its Brouillons records), so that a
+  row another run appended meanwhile stays;
 - first run (tool-owned tabs missing): the read costs 3 requests (the batchGet answers 400,
-  then one metadata request and one batchGet of the tabs that exist), the write ONE
-  `spreadsheets:batchUpdate` that creates the tabs, fills every owned tab and protects the
-  new ones, atomically;
+  then one metadata request and one batchGet of the tabs that exist); the same ONE
+  batchUpdate also creates the tabs (addSheet) and protects the new ones;
 - a tab spelled differently from the configuration ("Presences" for "Présences"; case alone
   does not count, Sheets ignores it) costs the same 2 extra read requests on every run until
   staff rename it, as `gt check` asks them to;
-- a tool-owned tab outgrowing its grid: one metadata request, then the write is one
-  `spreadsheets:batchUpdate` (growth and cells together);
-- `gt init`: one metadata request, one batchGet, at most one batchUpdate and one
-  values:batchUpdate.
+- a tool-owned tab outgrowing its grid: the growth (appendDimension) goes in the same batch;
+  tabs not made by the tool cost one metadata request (their sheet IDs);
+- a write that fails when it may have been applied (dropped connection, 5xx) is re-sent only
+  after one read shows it was not (the appended rows carry the run's unique ID);
+- `gt init`: one metadata request, one batchGet, at most one batchUpdate (tabs, cells as
+  `updateCells`, drop-downs, protections), checked the same way before any re-send.
 
 gspread's `open_by_key()` and `worksheet()` each cost a metadata request, so they are never
 used here.
@@ -47,7 +51,7 @@ from ..initplan import Dropdown, InitPlan, plan_init
 from ..journal import HEADERS as JOURNAL_HEADERS
 from ..journal import parse_detail
 from ..model import Rows, Value, column_letter, column_number, quote_tab
-from ..retry import backoff
+from ..retry import DROPPED, backoff
 from . import (
     NOTHING_APPENDED,
     InitReport,
@@ -58,19 +62,11 @@ from . import (
     tab_names,
 )
 
-# Spreadsheets only: the tool never needs Drive, so a leaked token cannot list files.
-SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 SHEETS_URL = "https://docs.google.com/spreadsheets/d/{key}"
 
 # Statuses worth retrying (quota, timeouts, Google's transient failures); 400/401/403/404
 # are answers, not accidents, and are never retried.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-DROPPED = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.Timeout,
-    auth_errors.TransportError,  # the token request itself was cut
-)
 MAX_ATTEMPTS = 5
 MAX_WAIT = 120.0  # seconds of back-off per request, all attempts together
 FIRST_DELAY = 4.0  # Sheets quotas are per minute: 4 + 8 + 16 + 32 s spans one
@@ -489,7 +485,10 @@ class GoogleSheetsBackend:
         """Apply `initplan.plan_init`'s plan (missing tabs and headers, drop-downs, a frozen
         header row, a warning protection on tool-owned tabs, `data` in empty tabs or, with
         `force`, in every tab). Costs one metadata request and one batchGet, then at most one
-        `batchUpdate` and one `values:batchUpdate`; a complete registry sends no write."""
+        `batchUpdate` (tabs, growth, decoration and cells: `updateCells`), applied by Google
+        all or nothing; a complete registry sends no write. A failure that may have been
+        applied (dropped connection, 5xx) is re-sent only after checking that it was not
+        (`_init_applied`): never « already exists », never half a registry."""
         spellings = {tab.name: header_spellings(self.config, tab.name) for tab in layout}
         with self._errors(writing=True):
             sheets = self._sheets()
@@ -497,14 +496,34 @@ class GoogleSheetsBackend:
             plan = plan_init(layout, current, data, force, spellings)
             if dry_run:
                 return plan.report
-            structure, values = _init_requests(plan, sheets, self._preferred_ids())
-            if structure:
-                self._http().batch_update(self.key, {"requests": structure})
-            if values:
-                self._http().values_batch_update(
-                    self.key, body={"valueInputOption": "RAW", "data": values}
-                )
+            requests_ = _init_requests(plan, sheets, self._preferred_ids())
+            if requests_:
+                self._apply({"requests": requests_}, lambda: self._init_applied(plan))
         return plan.report
+
+    def _init_applied(self, plan: InitPlan) -> bool:
+        """Whether `gt init`'s batchUpdate, failed midway, was applied (it is atomic: all or
+        nothing): the tabs it creates exist now, and the headers it writes are in their row 1
+        (one metadata request, one batchGet). A plan that writes no header (decoration or
+        data alone) counts as not applied: it is sent again."""
+        now = self._sheets()
+        wanted: dict[str, tuple[int, list[str]]] = {}  # title → (first column, headers)
+        for tab in plan.tabs:
+            sheet = _find_sheet(now, tab.title)
+            if sheet is None:
+                return False
+            if tab.create:
+                wanted[sheet.title] = (0, list(tab.headers))
+            elif tab.added:
+                wanted[sheet.title] = (tab.first_new, list(tab.added))
+        if not wanted:
+            return False
+        found = self._rows_of({title: f"{quote_tab(title)}!1:1" for title in wanted})
+        for title, (first, headers) in wanted.items():
+            row = (found.get(title) or [[]])[0]
+            if _comparable_row(row[first : first + len(headers)]) != _comparable_row(headers):
+                return False
+        return True
 
     def _init_snapshot(
         self, layout: list[TabLayout], data: Mapping[str, Rows], sheets: Mapping[str, _Sheet]
@@ -538,13 +557,10 @@ class GoogleSheetsBackend:
         except APIError as err:
             raise self._refused(err, kind, nothing) from err
         except auth_errors.RefreshError as err:
-            if getattr(err, "retryable", False):  # Google's token service answered 5xx
-                failure = refresh_failure(err, self._origin(), nothing)
-                raise kind(failure.message, failure.hint) from err
-            raise kind(
-                f"Google a refusé les identifiants du compte de service : {_first_line(err)}{nothing}",
-                "la clé a peut-être été révoquée ; créez-en une nouvelle et " + CREDENTIALS_HINT,
-            ) from err
+            # As Gmail says it (`auth.refresh_failure`): revoked, delegation refused, Google's
+            # token service down, for a service-account key and a `gt login` alike.
+            failure = refresh_failure(err, self._origin(), nothing)
+            raise kind(failure.message, failure.hint) from err
         except (auth_errors.GoogleAuthError, requests.exceptions.RequestException) as err:
             raise kind(
                 f"{self.description} : échec de la connexion à Google ({_first_line(err)}){nothing}",
@@ -795,13 +811,15 @@ def _same(found: Rows, rows: Rows) -> bool:
 
 def _init_requests(
     plan: InitPlan, sheets: Mapping[str, _Sheet], preferred: Mapping[str, int]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """`gt init`'s plan as the requests of one `spreadsheets:batchUpdate` (tabs, growth,
-    decoration) and the value ranges of one `values:batchUpdate` (headers, demo rows).
-    Tool-owned tabs get the tool's sheet IDs (`preferred`), other new tabs free ones."""
+) -> list[dict[str, Any]]:
+    """`gt init`'s plan as the requests of ONE `spreadsheets:batchUpdate`: tabs and growth
+    first, then the cells (`updateCells`: headers, demo rows, as `write` sends them), then
+    drop-downs, frozen header rows and protections. Tool-owned tabs get the tool's sheet IDs
+    (`preferred`), other new tabs free ones."""
     taken = {sheet.sheet_id for sheet in sheets.values()}
     structure: list[dict[str, Any]] = []
-    values: list[dict[str, Any]] = []
+    cells: list[dict[str, Any]] = []
+    decoration: list[dict[str, Any]] = []
     for tab in plan.tabs:
         if tab.create:
             sheet_id = _new_sheet_id(preferred.get(tab.title), taken)
@@ -811,21 +829,39 @@ def _init_requests(
                 max(NEW_TAB_COLUMNS, len(tab.headers)),
             )
             structure.append(_add_sheet(tab.title, sheet_id, *grid))  # header row frozen
-            values.append(_value_range(tab.title, [list(tab.headers), *(tab.rows or [])]))
+            cells.append(_cells_at(sheet_id, [list(tab.headers), *(tab.rows or [])]))
             sheet = _Sheet(tab.title, sheet_id, *grid, frozen_rows=1)
         else:
             sheet = sheets[tab.title.casefold()]  # the real title, from the metadata
             structure += _grow(sheet, tab.height, len(tab.headers))
             if tab.added:
-                values.append(_value_range(tab.title, [list(tab.added)], column=tab.first_new + 1))
+                cells.append(_cells_at(sheet.sheet_id, [list(tab.added)], column=tab.first_new + 1))
             if tab.rows is not None:
-                values.append(_value_range(tab.title, tab.rows, row=2, at_least=tab.clear))
-        structure += [_validation(sheet.sheet_id, dropdown) for dropdown in tab.dropdowns]
+                cells.append(_cells_at(sheet.sheet_id, tab.rows, row=2, at_least=tab.clear))
+        decoration += [_validation(sheet.sheet_id, dropdown) for dropdown in tab.dropdowns]
         if tab.freeze and not sheet.frozen_rows:
-            structure.append(_freeze(sheet.sheet_id))
+            decoration.append(_freeze(sheet.sheet_id))
         if tab.protect and not sheet.protected:
-            structure.append(_protection(sheet.sheet_id))
-    return structure, values
+            decoration.append(_protection(sheet.sheet_id))
+    return structure + cells + decoration
+
+
+def _cells_at(
+    sheet_id: int, rows: Rows, row: int = 1, column: int = 1, at_least: tuple[int, int] = (0, 0)
+) -> dict[str, Any]:
+    """updateCells from (`row`, `column`), 1-based, padded with blanks to `at_least` (rows,
+    columns): what a previous content had there is cleared in the same request."""
+    height = max(len(rows), at_least[0], 1)
+    width = max(_width(rows), at_least[1], 1)
+    padded = [[*cells, *[None] * (width - len(cells))] for cells in rows]
+    padded += [[None] * width for _ in range(height - len(rows))]
+    return {
+        "updateCells": {
+            "start": {"sheetId": sheet_id, "rowIndex": row - 1, "columnIndex": column - 1},
+            "rows": [{"values": [_cell_data(value) for value in cells]} for cells in padded],
+            "fields": "userEnteredValue",
+        }
+    }
 
 
 _RANGE_END = re.compile(r"!\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)$")
@@ -854,28 +890,6 @@ def _cell(value: Value | object) -> str | int | float | bool:
 
 def _width(rows: Rows) -> int:
     return max((len(row) for row in rows), default=0)
-
-
-def _size(rows: Rows | None) -> tuple[int, int]:
-    return len(rows or []), _width(rows or [])
-
-
-def _value_range(
-    name: str, rows: Rows, row: int = 1, column: int = 1, at_least: tuple[int, int] = (0, 0)
-) -> dict[str, Any]:
-    """`rows` written from (`row`, `column`), 1-based, padded with blanks to `at_least`
-    (rows, columns): what a previous content had beyond them is cleared in the same request."""
-    height = max(len(rows), at_least[0], 1)
-    width = max(_width(rows), at_least[1], 1)
-    values = [[_cell(v) for v in cells] + [""] * (width - len(cells)) for cells in rows]
-    values += [[""] * width for _ in range(height - len(rows))]
-    first = f"{column_letter(column)}{row}"
-    last = f"{column_letter(column + width - 1)}{row + height - 1}"
-    return {
-        "range": f"{quote_tab(name)}!{first}:{last}",
-        "majorDimension": "ROWS",
-        "values": values,
-    }
 
 
 def _add_sheet(name: str, sheet_id: int | None, rows: int, columns: int) -> dict[str, Any]:
