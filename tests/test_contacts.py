@@ -612,7 +612,7 @@ def test_only_the_columns_a_format_needs(run: Callable[..., Result], small_xlsx:
         ),
         (
             ("--format", "emargement"),
-            "Erreur : le format emargement demande une réunion\n  → ajoutez --meeting ID (par exemple --meeting R-2020-01)\n",
+            "Erreur : le format emargement demande une réunion\n  → ajoutez --meeting ID (par exemple --meeting R-2020-SOIREE)\n",
         ),
     ],
     ids=["group", "type", "meeting", "emargement-without-meeting"],

@@ -36,7 +36,7 @@ def test_active_member_notice_goes_to_active_members_only(
     some = next(
         m
         for m in drafts.values()
-        if m["Subject"].startswith("Convergences — vous êtes membre actif")
+        if m["Subject"].startswith("Convergences — vous faites partie des membres actifs")
     )
     text = some.get_body(("plain",)).get_content()
     assert "entrée offerte pour le Forum Mondial Convergences" in text
@@ -108,7 +108,7 @@ def test_small_registry_active_notice(run_gt: Run, small_xlsx: Path, tmp_path: P
     drafts = {recipient(m): m for m in drafts_in(out).values()}
     assert set(drafts) == {"anne@alpha.org", "chloe@gamma.ma", "emma@beta.com"}
     text = drafts["anne@alpha.org"].get_body(("plain",)).get_content()
-    assert "Vous avez participé à 3 réunions" in text
+    assert "Vous avez participé à trois réunions" in text
     assert "GT Action internationale, 14 janvier 2020" in text
 
 
@@ -126,7 +126,7 @@ def test_dry_run_and_bad_input(run_gt: Run, small_xlsx: Path, tmp_path: Path) ->
         "--dry-run",
     )
     assert dry.exit_code == 0, dry.output
-    assert "seraient rédigé(s)" in dry.stderr and not (tmp_path / "x").exists()
+    assert "3 brouillons « membre-actif » seraient rédigés" in dry.stderr and not (tmp_path / "x").exists()
     assert small_xlsx.read_bytes() == before
     nobody = run_gt(
         "--sheet",

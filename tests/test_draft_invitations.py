@@ -147,7 +147,7 @@ def test_small_registry_soiree_french_and_english(
     assert drafts["anne@alpha.org"]["To"].addresses[0].display_name == "Anne Aubert"
     english = drafts["bruno@beta.com"]
     assert (
-        "Thursday, June 25, 2020, from 6:30 PM to 9:00 PM"
+        "Thursday 25 June 2020, from 18:30 to 21:00"
         in english.get_body(("plain",)).get_content()
     )
     assert english["Subject"].startswith("Convergences — World Forum programme launch evening")
@@ -187,7 +187,7 @@ def test_dry_run_writes_nothing(run_gt: Run, demo_xlsx: Path, tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     assert not out.exists() and not (tmp_path / "x.mbox").exists()
     assert demo_xlsx.read_bytes() == before
-    assert "seraient rédigé(s)" in result.stderr
+    assert "42 brouillons seraient rédigés" in result.stderr
     assert result.stdout.count(".eml\t") > 10
 
 
@@ -270,7 +270,7 @@ def test_only_new_drafts_exactly_the_new_member(
     assert again.exit_code == 0, again.output
     names = sorted(p.name for p in out.glob("*.eml"))
     assert len(names) == 4 and "P-7-gomez-gaelle.eml" in names
-    assert "1 brouillon(s) rédigé(s)" in again.stderr and "3 déjà invité(s)" in again.stderr
+    assert "1 brouillon rédigé" in again.stderr and "3 déjà invités" in again.stderr
     third = draft(
         run_gt,
         small_xlsx,
@@ -281,7 +281,7 @@ def test_only_new_drafts_exactly_the_new_member(
         "--only-new",
     )
     assert third.exit_code == 0
-    assert "0 brouillon(s)" in third.stderr and len(list(out.glob("*.eml"))) == 4
+    assert "0 brouillon rédigé" in third.stderr and len(list(out.glob("*.eml"))) == 4
 
 
 def test_sequence_goes_up_when_the_meeting_moves(
@@ -310,7 +310,7 @@ def test_sequence_goes_up_when_the_meeting_moves(
         tmp_path / "b",
     )
     assert second.exit_code == 0, second.output
-    assert "SEQUENCE 1" in second.stderr
+    assert "La réunion a changé (date, heure ou lieu) depuis la dernière rédaction" in second.stderr
     (before,) = calendar_of(next(iter(drafts_in(tmp_path / "a").values()))).walk("VEVENT")
     (after,) = calendar_of(next(iter(drafts_in(tmp_path / "b").values()))).walk("VEVENT")
     assert before["UID"] == after["UID"]
@@ -519,7 +519,8 @@ def test_only_new_refuses_when_the_meeting_changed_since_the_last_drafting(
     assert "la réunion R-AI-1 a changé (date, heure ou lieu)" in result.stderr
     assert "relancez sans --only-new" in result.stderr
     again = run_gt(*args, "--out", out, "--force")
-    assert again.exit_code == 0 and "SEQUENCE 1" in again.stderr
+    assert again.exit_code == 0
+    assert "La réunion a changé (date, heure ou lieu) depuis la dernière rédaction" in again.stderr
 
 
 def test_draft_emails_refuses_a_meeting_template(run_gt: Run, small_xlsx: Path) -> None:
@@ -538,4 +539,4 @@ def test_the_first_of_the_month_is_written_as_an_ordinal_in_french() -> None:
         == "mercredi 1er janvier 2020, de 9 h 30 à 11 h"
     )
     assert i18n.short_day_text(dt.date(2020, 6, 11), "fr") == "11 juin 2020"
-    assert i18n.day_text(dt.date(2020, 1, 1), "en") == "Wednesday, January 1, 2020"
+    assert i18n.day_text(dt.date(2020, 1, 1), "en") == "Wednesday 1 January 2020"

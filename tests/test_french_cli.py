@@ -30,8 +30,8 @@ ENGLISH = re.compile(
     r"|Aborted|Did you mean|does not|is not|exist|Choose|COMMAND|ARGS|INTEGER|TEXT|FILE"
     r"|PATH|DIRECTORY|the|this|and|of|was|were)(?![\w'-])"
 )
-# English that is ours and meant: the bilingual heading of the exit codes, a Google product.
-OURS = ("exit codes", "Application Default Credentials")
+# English that is ours and meant: a Google product.
+OURS = ("Application Default Credentials",)
 OPTION_NAME = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")  # `--help`, `-h`: not words
 
 

@@ -252,7 +252,7 @@ def test_meeting_without_start_is_all_day() -> None:
     ("language", "expected"),
     [
         ("fr", "mardi 14 janvier 2020, de 9 h 30 à 11 h 30"),
-        ("en", "Tuesday, January 14, 2020, from 9:30 AM to 11:30 AM"),
+        ("en", "Tuesday 14 January 2020, from 09:30 to 11:30"),
         ("es", "martes 14 de enero de 2020, de 9:30 a 11:30"),
         ("pt", "terça-feira, 14 de janeiro de 2020, das 9h30 às 11h30"),
     ],

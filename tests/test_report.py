@@ -247,7 +247,7 @@ def test_page_is_self_contained_html_with_one_svg_per_chart(
         assert svg.find(f"{SVG}title").text  # every chart has its title for screen readers
     assert len(tree.findall(".//figure/table")) == 7  # and its figures in a table
     text = " ".join("".join(tree.itertext()).split())
-    assert "Le GT Action internationale a réuni en moyenne 2 personnes par réunion" in text
+    assert "Groupe le plus suivi : GT Action internationale, 2 personnes par réunion" in text
     assert "mardi 19 novembre 2019" in text  # dates written out with Babel
     assert "Université Delta" in text  # a room never offered yet
     assert "3 problèmes dans le registre" in text and "gt check" in text

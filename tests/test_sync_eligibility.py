@@ -56,8 +56,8 @@ EXPECTED_SUMMARY = [
 FIRST_RUN_OUTPUT = """\
 Saison 2019-2020 (du 01/11/2019 au 30/06/2020), calcul au 15/06/2020.
 5 personnes comptées, 3 membres actifs (dont 1 par dérogation), 3 entrées FMC offertes.
-Nouveaux actifs (première synchronisation) : 3 (Anne Aubert (P-1), Chloé Camus (P-3), Emma Eboué (P-5)).
-Plus actifs : 0.
+Nouveaux actifs (première synchronisation) : 3 — Anne Aubert (P-1), Chloé Camus (P-3), Emma Eboué (P-5).
+Ne sont plus actifs : 0.
 Rangs de priorité modifiés : 0.
 Par groupe :
   AI — GT Action internationale : 3 membres, 1 actif, 1 réunion comptée
@@ -150,7 +150,7 @@ def test_dry_run_shows_the_cells_and_writes_nothing(run_gt: Run, small_xlsx: Pat
     assert result.exit_code == 0, result.output
     assert small_xlsx.read_bytes() == before
     assert (
-        "Nouveaux actifs (depuis la dernière synchronisation) : 1 (Bruno Bellec (P-2))."
+        "Nouveaux actifs (depuis la dernière synchronisation) : 1 — Bruno Bellec (P-2)."
         in result.stdout
     )
     assert "Rangs de priorité modifiés : 1." in result.stdout
@@ -165,7 +165,7 @@ def test_dry_run_shows_the_cells_and_writes_nothing(run_gt: Run, small_xlsx: Pat
         "  Bilan organisations : réécrit (3 organisations)",
     ]
     assert result.stdout.endswith(
-        "Simulation (--dry-run) : rien n'a été écrit. Relancez sans --dry-run pour écrire.\n"
+        "Simulation (--dry-run) : rien n'a été écrit.\n"
         "Prochaine étape : relancez sans --dry-run pour écrire ces changements.\n"
     )
 
@@ -177,7 +177,7 @@ def test_later_run_reports_changes_and_appends_to_the_journal(
     edit(small_xlsx, "Personnes", lambda s: s.cell(row=2, column=9, value="inactif"))  # P-1
     result = run_gt("--sheet", small_xlsx, *AS_OF, "sync-eligibility")
     assert result.exit_code == 0
-    assert "Plus actifs : 1 (Anne Aubert (P-1))." in result.stdout
+    assert "Ne sont plus actifs : 1 — Anne Aubert (P-1)." in result.stdout
     assert "Rangs de priorité modifiés : 2." in result.stdout
     assert [row[0] for row in sheet(small_xlsx, "Éligibilité")[1:]] == [
         "P-3",
@@ -491,7 +491,7 @@ def test_google_leftover_rows_of_a_longer_previous_run_are_cleared(
     google_registry.set_tab(KEY, "Éligibilité", old)
     result = run_google(run_gt, service_account_file)
     assert result.exit_code == 0
-    assert "Plus actifs : 30" in result.stdout
+    assert "Ne sont plus actifs : 30" in result.stdout
     assert google_registry.kinds() == ["values.batchGet", "batchUpdate"]
     assert without_date(google_registry.tab(KEY, "Éligibilité")) == EXPECTED
 

@@ -93,5 +93,5 @@ def test_a_staff_template_overrides_only_its_own_file(
     found = subjects(out)
     assert "[Perso] R-2020-AI-4" in found  # the French drafts
     others = found - {"[Perso] R-2020-AI-4"}  # en, es, pt: the templates shipped
-    assert "GT Action internationale — meeting on Tuesday, September 8, 2020" in others
+    assert "GT Action internationale — meeting on Tuesday 8 September 2020" in others
     assert all(s.startswith("GT Action internationale — ") for s in others)

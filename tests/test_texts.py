@@ -157,19 +157,19 @@ def move_meeting(sheet: Path, meeting_id: str, **cells: str) -> None:
 UPDATES = {
     "fr": (
         "Mise à jour : GT Action internationale — réunion du mardi 15 septembre 2020",
-        "La réunion du mardi 8 septembre est déplacée au mardi 15 septembre, même horaire.",
+        "La réunion du mardi 8 septembre est déplacée au mardi 15 septembre 2020, à la même heure (de 9 h 30 à 11 h 30).",
     ),
     "en": (
-        "Update: GT Action internationale — meeting on Tuesday, September 15, 2020",
-        "The meeting of Tuesday, September 8, has been moved to Tuesday, September 15, same time.",
+        "Update: GT Action internationale — meeting on Tuesday 15 September 2020",
+        "The meeting on Tuesday 8 September has been moved to Tuesday 15 September 2020, at the same time (from 09:30 to 11:30).",
     ),
     "es": (
         "Actualización: GT Action internationale — reunión del martes 15 de septiembre de 2020",
-        "La reunión del martes 8 de septiembre se traslada al martes 15 de septiembre, en el mismo horario.",
+        "La reunión del martes 8 de septiembre se traslada al martes 15 de septiembre de 2020, a la misma hora (de 9:30 a 11:30).",
     ),
     "pt": (
         "Atualização: GT Action internationale — reunião de terça-feira, 15 de setembro de 2020",
-        "A reunião de terça-feira, 8 de setembro, passa para terça-feira, 15 de setembro, no mesmo horário.",
+        "A reunião de terça-feira, 8 de setembro, passa para terça-feira, 15 de setembro de 2020, no mesmo horário (das 9h30 às 11h30).",
     ),
 }
 
@@ -221,7 +221,7 @@ def test_a_new_time_and_a_new_place_are_both_named(
     paragraph = plain(french).split("\n\n")[1]
     assert paragraph == (
         "La réunion du mardi 8 septembre aura lieu de 10 h à 12 h (et non plus de 9 h 30 à "
-        "11 h 30). Nouveau lieu : Espace Agora, 22 avenue Jean-Jaurès, Montreuil (au lieu de "
+        "11 h 30). Nouveau lieu : Espace Agora, 22 avenue Jean-Jaurès, Montreuil (précédemment : "
         "Salle du Conseil, 22 avenue Jean-Jaurès, Montreuil)."
     )
 
@@ -229,7 +229,7 @@ def test_a_new_time_and_a_new_place_are_both_named(
 def test_lists_are_written_as_lists() -> None:
     assert i18n.list_text("Avise ; (IM)PROVE", "fr") == "Avise et (IM)PROVE"
     assert i18n.list_text("Avise;(IM)PROVE; Convergences", "en") == (
-        "Avise, (IM)PROVE, and Convergences"
+        "Avise, (IM)PROVE and Convergences"  # British: no serial comma
     )
     assert i18n.list_text("Avise ; (IM)PROVE", "es") == "Avise y (IM)PROVE"
     assert i18n.list_text("Avise ; (IM)PROVE", "pt") == "Avise e (IM)PROVE"
@@ -251,7 +251,7 @@ def test_the_launch_names_the_season_from_the_first_to_the_last_day(
     assert "Co-animation du cycle : Avise et (IM)PROVE." in (plain(breakfast))
     hosts = next(m for m in made["appel-hotes"] if m["Content-Language"] == "fr")
     assert re.search(
-        r"Vous nous avez indiqué que votre organisation, [^,]+, peut mettre une salle",
+        r"Vous nous avez indiqué pouvoir mettre une salle à disposition \([^)]+\)\.",
         plain(hosts),
     )
 
@@ -284,13 +284,13 @@ def test_only_new_notice_goes_to_the_members_active_since_the_last_one(
     book.save(small_xlsx)
     again = run_gt(*args, "--out", out, "--only-new")
     assert again.exit_code == 0, again.output
-    assert "1 brouillon(s) « membre-actif » rédigé(s)" in again.stderr
+    assert "1 brouillon « membre-actif » rédigé" in again.stderr
     assert "Nouveaux brouillons : P-2-bellec-bruno.eml." in again.stderr
-    assert "3 déjà rédigé(s) pour cet envoi (--only-new)" in again.stderr
+    assert "3 déjà rédigés pour cet envoi (--only-new)" in again.stderr
     assert len(list(out.glob("*.eml"))) == 4
     third = run_gt(*args, "--out", out, "--only-new")
     assert third.exit_code == 0, third.output
-    assert "0 brouillon(s)" in third.stderr and "rien à envoyer" in third.stderr
+    assert "0 brouillon « membre-actif » rédigé" in third.stderr and "rien à envoyer" in third.stderr
     assert len(list(out.glob("*.eml"))) == 4
 
 
@@ -352,3 +352,27 @@ def test_every_error_line_is_followed_by_what_to_do(
     lines = result.stderr.splitlines()
     (at,) = [i for i, line in enumerate(lines) if line.startswith("Erreur : ")]
     assert lines[at + 1].startswith("  → corrigez le fichier de configuration")
+
+
+def test_plurals_are_written_for_the_count() -> None:
+    assert i18n.plural(0, "brouillon rédigé", "brouillons rédigés") == "0 brouillon rédigé"
+    assert i18n.plural(1, "brouillon rédigé", "brouillons rédigés") == "1 brouillon rédigé"
+    assert i18n.plural(42, "brouillon rédigé", "brouillons rédigés") == "42 brouillons rédigés"
+
+
+def test_french_texts_keep_ordinary_spaces(run_gt: Run, demo_xlsx: Path, tmp_path: Path) -> None:
+    """No no-break spaces: drafts, console messages and help are written with ordinary spaces,
+    as the texts quoted elsewhere (« de 9 h 30 à 11 h 30 », « Erreur : ») are matched."""
+    made = draft_all(run_gt, demo_xlsx, tmp_path)
+    for kind, messages in made.items():
+        for message in (m for m in messages if m["Content-Language"] == "fr"):
+            for text in texts(message):
+                assert "\u00a0" not in text and "\u202f" not in text, kind
+    assert "mardi 8 septembre 2020, de 9 h 30 à 11 h 30" in plain(
+        next(m for m in made["R-2020-AI-4"] if m["Content-Language"] == "fr")
+    )
+    unknown = run_gt("--sheet", demo_xlsx, "--as-of", AS_OF, "draft-invitations", "R-2020-NOPE")
+    assert "Erreur : réunion inconnue « R-2020-NOPE »" in unknown.stderr
+    for args in (("draft-invitations", "R-2020-AI-4", "--dry-run"), ("--help",), ("check",)):
+        result = run_gt("--sheet", demo_xlsx, "--as-of", AS_OF, *args)
+        assert "\u00a0" not in result.output and "\u202f" not in result.output, args

@@ -720,9 +720,14 @@ def produce(
     if fmt is not None and fmt.active_only:
         criteria = replace(criteria, active=True)
     if fmt is not None and fmt.needs_meeting and criteria.meeting is None:
+        upcoming = sorted(
+            (m for m in registry.meetings.values() if m.date and m.date >= today),
+            key=lambda m: (m.date, m.id),
+        )
+        example = upcoming[0].id if upcoming else next(iter(registry.meetings), "R-2020-01")
         raise SelectionError(
             f"le format {fmt.name} demande une réunion",
-            "ajoutez --meeting ID (par exemple --meeting R-2020-01)",
+            f"ajoutez --meeting ID (par exemple --meeting {example})",
         )
     selection = select(registry, criteria, eligibility, needs_email=bool(fmt and fmt.needs_email))
     if not selection.people:

@@ -176,18 +176,36 @@ def status_context(
 ) -> dict[str, Any]:
     """A person's season in a template: meetings attended, active, rank."""
     if status is None:
-        return {"count": 0, "active": False, "rank": None, "meetings": []}
+        return {
+            "count": 0,
+            "count_text": i18n.number_text(0, language),
+            "active": False,
+            "override": False,
+            "rank": None,
+            "meetings": [],
+        }
     meetings = [
-        f"{registry.groups[m.group].name if m.group in registry.groups else m.type}, {i18n.short_day_text(m.date, language)}"
+        f"{_meeting_name(registry, m, language)}, {i18n.short_day_text(m.date, language)}"
         for m in status.meetings
         if m.date
     ]
     return {
         "count": len(status.meetings),
+        "count_text": i18n.number_text(len(status.meetings), language),
         "active": status.active,
+        # active by the staff's decision (« dérogation »), not by the meetings attended
+        "override": status.active and not status.computed_active,
         "rank": status.rank,
         "meetings": meetings,
     }
+
+
+def _meeting_name(registry: Registry, meeting: Meeting, language: str) -> str:
+    """The group's name, or the meeting type in the reader's language (`Launch meeting`)."""
+    if meeting.group in registry.groups:
+        return registry.groups[meeting.group].name
+    label = i18n.meeting_label(meeting.type, language) if meeting.type else ""
+    return label[:1].upper() + label[1:] if label else meeting.type
 
 
 def mailing_extra(registry: Registry, statuses: dict[str, PersonStatus]) -> Extra:

@@ -31,6 +31,7 @@ from .contexts import Extra, change_extra, mailing_extra
 from .eligibility import Season, compute_eligibility
 from .errors import SelectionError, SourceError, WriteFailed
 from .files import protected_places
+from .i18n import plural
 from .lines import Line
 from .mail import Output, check_output, kept_files, write_output
 from .model import Person, Rows
@@ -189,7 +190,7 @@ class Drafted:
         lines = [Line(text, tone) for text, tone in describe(self.pushed)]
         reasons = []
         if self.opted_out:
-            reasons.append(f"{len(self.opted_out)} désinscrit(s)")
+            reasons.append(plural(len(self.opted_out), "désinscrit", "désinscrits"))
         if self.skipped:
             reasons.append(f"{len(self.skipped)} sans adresse utilisable (listés ci-dessus)")
         if reasons:
@@ -259,7 +260,15 @@ class Drafted:
 
     @property
     def verb(self) -> str:
-        return "seraient rédigé(s)" if self.dry_run else "rédigé(s)"
+        many = len(self.drafts) > 1
+        if self.dry_run:
+            return "seraient rédigés" if many else "serait rédigé"
+        return "rédigés" if many else "rédigé"
+
+    def drafted_text(self, number: bool = True) -> str:
+        """`42 brouillons rédigés`, `1 brouillon serait rédigé` (`number=False`: the verb only)."""
+        words = f"{plural(len(self.drafts), 'brouillon', 'brouillons')} {self.verb}"
+        return words if number else self.verb
 
 
 D = TypeVar("D", bound=Drafted)
@@ -298,7 +307,7 @@ class Invitations(Drafted):
         if self.plan.changed:
             lines.append(
                 Line(
-                    f"La réunion a changé (date, heure ou lieu) depuis la dernière rédaction : SEQUENCE {self.plan.sequence}, le calendrier sera mis à jour.",
+                    "La réunion a changé (date, heure ou lieu) depuis la dernière rédaction : les brouillons annoncent le changement ; l'invitation jointe remplacera l'ancienne dans les agendas.",
                     "warning",
                 )
             )
@@ -307,7 +316,7 @@ class Invitations(Drafted):
     def summary(self) -> list[Line]:
         meeting, output, plan = self.plan.meeting, self.output, self.plan
         if self.gmail is not None:
-            return self.gmail_lines(f"pour {meeting.id} (SEQUENCE {plan.sequence})")
+            return self.gmail_lines(f"pour {meeting.id}")
         where = (
             ""
             if self.dry_run or not self.drafts
@@ -315,7 +324,7 @@ class Invitations(Drafted):
         )
         lines = [
             Line(
-                f"{len(self.drafts)} brouillon(s) {self.verb}{where} pour {meeting.id} ({meeting.type}, {meeting.date:%d/%m/%Y}), SEQUENCE {plan.sequence}.",
+                f"{self.drafted_text()}{where} pour {meeting.id} ({meeting.type}, {meeting.date:%d/%m/%Y}).",
                 "done",
             ),
             *self.added_lines(),
@@ -323,11 +332,13 @@ class Invitations(Drafted):
         ]
         reasons = []
         if self.opted_out:
-            reasons.append(f"{len(self.opted_out)} désinscrit(s)")
+            reasons.append(plural(len(self.opted_out), "désinscrit", "désinscrits"))
         if self.skipped:
             reasons.append(f"{len(self.skipped)} sans adresse utilisable (listés ci-dessus)")
         if plan.already:
-            reasons.append(f"{len(plan.already)} déjà invité(s) (--only-new)")
+            reasons.append(
+                f"{plural(len(plan.already), 'déjà invité', 'déjà invités')} (--only-new)"
+            )
         if reasons:
             lines.append(Line("Sans brouillon : " + ", ".join(reasons) + "."))
         if self.dry_run:
@@ -354,7 +365,7 @@ class Mailing(Drafted):
         where = "" if self.dry_run or not self.drafts else f" dans {self.output.folder}/"
         lines = [
             Line(
-                f"{len(self.drafts)} brouillon(s) « {self.template} » {self.verb}{where} (saison {self.season.label}).",
+                f"{plural(len(self.drafts), 'brouillon', 'brouillons')} « {self.template} » {self.drafted_text(number=False)}{where} (saison {self.season.label}).",
                 "done",
             ),
             *self.added_lines(),
@@ -362,11 +373,13 @@ class Mailing(Drafted):
         ]
         reasons = []
         if self.opted_out:
-            reasons.append(f"{len(self.opted_out)} désinscrit(s)")
+            reasons.append(plural(len(self.opted_out), "désinscrit", "désinscrits"))
         if self.skipped:
             reasons.append(f"{len(self.skipped)} sans adresse utilisable (listés ci-dessus)")
         if self.already:
-            reasons.append(f"{len(self.already)} déjà rédigé(s) pour cet envoi (--only-new)")
+            reasons.append(
+                f"{plural(len(self.already), 'déjà rédigé', 'déjà rédigés')} pour cet envoi (--only-new)"
+            )
         if reasons:
             lines.append(Line("Sans brouillon : " + ", ".join(reasons) + "."))
         if self.dry_run:
@@ -436,7 +449,7 @@ def draft_invitations(
     `composed` is given the drafts once all are rendered, before anything is written."""
     config, registry = run.config, loaded.result.registry
     require_opt_out_column(registry)
-    meeting = find_meeting(registry, meeting_id)
+    meeting = find_meeting(registry, meeting_id, run.today)
     entries = journal.read_entries(registry.owned.get("journal"))
     plan = plan_invitations(registry, meeting, entries, run.today, only_new=only_new, force=force)
     output = Output(

@@ -2,7 +2,7 @@
 
 Only the joining words ("de … à …", "from … to …") and the time patterns are ours; day and
 month names come from Babel, so `mardi 14 janvier 2020, de 9 h 30 à 11 h 30` in French and
-`Tuesday, January 14, 2020, from 9:30 AM to 11:30 AM` in English. The names of the meeting
+`Tuesday 8 September 2020, from 09:30 to 11:30` in (British) English. The names of the meeting
 types (`MEETING_LABELS`, for the calendar's title) are ours too.
 """
 
@@ -38,8 +38,9 @@ WORDINGS = {
     "fr": Wording(
         "{day}, de {start} à {end}", "{day}, à {start}", "H 'h' mm", "H 'h'", "EEEE d MMMM"
     ),
+    # British usage, as « organisation » and « programme »: Tuesday 8 September, 09:30.
     "en": Wording(
-        "{day}, from {start} to {end}", "{day}, at {start}", "h:mm a", "h:mm a", "EEEE, MMMM d"
+        "{day}, from {start} to {end}", "{day}, at {start}", "HH:mm", "HH:mm", "EEEE d MMMM"
     ),
     "es": Wording(
         "{day}, de {start} a {end}", "{day}, a las {start}", "H:mm", "H:mm", "EEEE d 'de' MMMM"
@@ -64,22 +65,26 @@ MEETING_LABELS = {
     },
     "es": {
         MEETING: "reunión",
-        LAUNCH: "reunión de lanzamiento de los Grupos de trabajo",
+        LAUNCH: "reunión de lanzamiento de los Grupos de Trabajo",
         BREAKFAST: "desayuno",
         EVENING: "velada de presentación del programa",
     },
     "pt": {
         MEETING: "reunião",
-        LAUNCH: "reunião de lançamento dos Grupos de trabalho",
+        LAUNCH: "reunião de lançamento dos Grupos de Trabalho",
         BREAKFAST: "café da manhã",
         EVENING: "noite de lançamento do programa",
     },
 }
 
 
+# The CLDR locale of each language: British English (`en_GB`: 8 September 2020).
+LOCALES = {"en": "en_GB"}
+
+
 @lru_cache(maxsize=16)
 def _locale(language: str) -> Locale:
-    return Locale.parse(language if language in WORDINGS else "fr")
+    return Locale.parse(LOCALES.get(language, language) if language in WORDINGS else "fr")
 
 
 def _wording(language: str) -> Wording:
@@ -92,8 +97,9 @@ def day_text(day: dt.date, language: str) -> str:
     return _first_of_month(format_date(day, pattern, locale=_locale(language)), day, language)
 
 
-# Spanish writes « el martes 14 de enero », without CLDR's comma after the weekday.
-DAY_PATTERNS = {"es": "EEEE d 'de' MMMM 'de' y"}
+# Spanish writes « el martes 14 de enero », without CLDR's comma after the weekday; British
+# English « Tuesday 8 September 2020 », without it either.
+DAY_PATTERNS = {"es": "EEEE d 'de' MMMM 'de' y", "en": "EEEE d MMMM y"}
 
 
 def short_day_text(day: dt.date, language: str) -> str:
@@ -113,7 +119,7 @@ FIRST_OF_MONTH = {"fr": "1er", "pt": "1º"}
 
 
 def time_text(moment: dt.time, language: str) -> str:
-    """`9 h 30`, `11 h` / `9:30 AM` / `9:30` / `9h30`."""
+    """`9 h 30`, `11 h` / `09:30` / `9:30` / `9h30`."""
     wording = _wording(language)
     pattern = wording.time_on_the_hour if moment.minute == 0 else wording.time
     return format_time(moment, pattern, locale=_locale(language))
@@ -137,14 +143,37 @@ def meeting_label(meeting_type: str, language: str) -> str:
     return MEETING_LABELS.get(language, MEETING_LABELS["fr"])[meeting_type]
 
 
+# Numbers under ten written out in running text; for « réunion » / « reunión » / « reunião »,
+# so French, Spanish and Portuguese give the feminine form of one (and two).
+NUMBERS = {
+    "fr": ("zéro", "une", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf"),
+    "en": ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
+    "es": ("ninguna", "una", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"),
+    "pt": ("nenhuma", "uma", "duas", "três", "quatro", "cinco", "seis", "sete", "oito", "nove"),
+}
+
+
+def number_text(count: int, language: str) -> str:
+    """`une`, `deux` … `neuf`, then `10`, `11` (a count of meetings, in running text)."""
+    words = NUMBERS.get(language, NUMBERS["fr"])
+    return words[count] if 0 <= count < len(words) else str(count)
+
+
+def plural(count: int, singular: str, plural_form: str, number: bool = True) -> str:
+    """`1 brouillon rédigé`, `42 brouillons rédigés`, `0 brouillon rédigé` (French: 0 and 1 are
+    singular); without `number`, the words only."""
+    words = singular if abs(count) < 2 else plural_form
+    return f"{count} {words}" if number else words
+
+
 def day_month_text(day: dt.date, language: str) -> str:
-    """`mardi 8 septembre` / `Tuesday, September 8` (no year), for what changed."""
+    """`mardi 8 septembre` / `Tuesday 8 September` (no year), for what changed."""
     pattern = _wording(language).day_no_year
     return _first_of_month(format_date(day, pattern, locale=_locale(language)), day, language)
 
 
 def span_text(start: dt.time | None, end: dt.time | None, language: str) -> str:
-    """`de 9 h 30 à 11 h 30` / `from 9:30 AM to 11:30 AM` (empty without a start)."""
+    """`de 9 h 30 à 11 h 30` / `from 09:30 to 11:30` (empty without a start)."""
     wording = _wording(language)
     if start is None:
         return ""
@@ -187,6 +216,7 @@ class ChangeWording:
     prefix: str  # subject prefix
     nouns: dict[str, tuple[str, str]]  # meeting type → (subject noun, agreement suffix)
     moved_same_time: str
+    moved: str  # no time known
     moved_new_time: str
     new_time: str
     new_place: str
@@ -205,11 +235,12 @@ CHANGES = {
             LAUNCH: ("La rencontre de lancement", "e"),
             EVENING: ("La soirée de lancement du programme", "e"),
         },
-        "{noun} du {old} est déplacé{e} au {new}, même horaire.",
+        "{noun} du {old} est déplacé{e} au {new}, à la même heure ({span}).",
+        "{noun} du {old} est déplacé{e} au {new}.",
         "{noun} du {old} est déplacé{e} au {new}, {span}.",
         "{noun} du {old} aura lieu {span} (et non plus {old_span}).",
-        "{noun} du {old} change de lieu : {place} (au lieu de {old_place}).",
-        "Nouveau lieu : {place} (au lieu de {old_place}).",
+        "{noun} du {old} change de lieu : {place} (précédemment : {old_place}).",
+        "Nouveau lieu : {place} (précédemment : {old_place}).",
         "Lieu : {place}.",
         "Le lieu vous sera précisé très prochainement.",
         "Cette invitation remplace la précédente : la date, l'horaire ou le lieu ont changé.",
@@ -222,11 +253,12 @@ CHANGES = {
             LAUNCH: ("The launch meeting", ""),
             EVENING: ("The programme launch evening", ""),
         },
-        "{noun} of {old}, has been moved to {new}, same time.",
-        "{noun} of {old}, has been moved to {new}, {span}.",
-        "{noun} of {old}, will now take place {span} (previously {old_span}).",
-        "{noun} of {old}, has a new venue: {place} (instead of {old_place}).",
-        "New venue: {place} (instead of {old_place}).",
+        "{noun} on {old} has been moved to {new}, at the same time ({span}).",
+        "{noun} on {old} has been moved to {new}.",
+        "{noun} on {old} has been moved to {new}, {span}.",
+        "{noun} on {old} will now take place {span} (previously {old_span}).",
+        "{noun} on {old} has a new venue: {place} (previously: {old_place}).",
+        "New venue: {place} (previously: {old_place}).",
         "Venue: {place}.",
         "The venue will be confirmed shortly.",
         "This invitation replaces the previous one: the date, time or venue has changed.",
@@ -239,11 +271,12 @@ CHANGES = {
             LAUNCH: ("La reunión de lanzamiento", ""),
             EVENING: ("La velada de presentación del programa", ""),
         },
-        "{noun} del {old} se traslada al {new}, en el mismo horario.",
+        "{noun} del {old} se traslada al {new}, a la misma hora ({span}).",
+        "{noun} del {old} se traslada al {new}.",
         "{noun} del {old} se traslada al {new}, {span}.",
         "{noun} del {old} tendrá lugar {span} (y ya no {old_span}).",
-        "{noun} del {old} cambia de lugar: {place} (en lugar de {old_place}).",
-        "Nuevo lugar: {place} (en lugar de {old_place}).",
+        "{noun} del {old} cambia de lugar: {place} (antes: {old_place}).",
+        "Nuevo lugar: {place} (antes: {old_place}).",
         "Lugar: {place}.",
         "Le confirmaremos el lugar muy pronto.",
         "Esta invitación reemplaza a la anterior: la fecha, el horario o el lugar han cambiado.",
@@ -256,11 +289,12 @@ CHANGES = {
             LAUNCH: ("A reunião de lançamento", ""),
             EVENING: ("A noite de lançamento do programa", ""),
         },
-        "{noun} de {old}, passa para {new}, no mesmo horário.",
+        "{noun} de {old}, passa para {new}, no mesmo horário ({span}).",
+        "{noun} de {old}, passa para {new}.",
         "{noun} de {old}, passa para {new}, {span}.",
         "{noun} de {old}, terá novo horário: {span} (e não mais {old_span}).",
-        "{noun} de {old}, muda de local: {place} (em vez de {old_place}).",
-        "Novo local: {place} (em vez de {old_place}).",
+        "{noun} de {old}, muda de local: {place} (antes: {old_place}).",
+        "Novo local: {place} (antes: {old_place}).",
         "Local: {place}.",
         "Confirmaremos o local em breve.",
         "Este convite substitui o anterior: a data, o horário ou o local mudaram.",
@@ -279,7 +313,8 @@ def change_text(
     language: str,
 ) -> str:
     """What changed, old → new, each of `old` and `new` being (day, start, end, place):
-    `La réunion du mardi 8 septembre est déplacée au mardi 15 septembre, même horaire.`"""
+    `La réunion du mardi 8 septembre est déplacée au mardi 15 septembre 2020, à la même heure
+    (de 9 h 30 à 11 h 30).`"""
     words = change_wording(language)
     noun, agreement = words.nouns.get(meeting_type, words.nouns[MEETING])
     (old_day, old_start, old_end, old_place), (day, start, end, place) = old, new
@@ -289,7 +324,7 @@ def change_text(
         "noun": noun,
         "e": agreement,
         "old": day_month_text(old_day, language),
-        "new": day_month_text(day, language),
+        "new": day_text(day, language),
         "span": span_text(start, end, language),
         "old_span": span_text(old_start, old_end, language),
         "place": place,
@@ -298,7 +333,10 @@ def change_text(
     sentences = []
     same_time = (old_start, old_end) == (start, end)
     if old_day != day:
-        pattern = words.moved_same_time if same_time or not start else words.moved_new_time
+        if not start:
+            pattern = words.moved
+        else:
+            pattern = words.moved_same_time if same_time else words.moved_new_time
         sentences.append(pattern.format(**values))
     elif not same_time and start and old_start:
         sentences.append(words.new_time.format(**values))

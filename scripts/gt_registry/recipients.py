@@ -21,7 +21,7 @@ from .errors import SelectionError
 from .ics import MeetingTimeError
 from .journal import JournalEntry, expand_ids
 from .model import EVENING, GROUP_MEETING_TYPES, LAUNCH, Meeting, Person, Registry
-from .parsing import did_you_mean
+from .parsing import closest, did_you_mean
 
 INVITATION_COMMAND = "draft-invitations"
 MAILING_COMMAND = "draft-emails"
@@ -33,16 +33,37 @@ IMPLIED_AUDIENCE = {ACTIVE_NOTICE: "active", HOSTS_CALL: "hosts"}
 # -- meetings -----------------------------------------------------------------------------
 
 
-def find_meeting(registry: Registry, meeting_id: str) -> Meeting:
-    """The meeting with this ID (case-insensitive), or `SelectionError` with the closest one."""
+# Meeting IDs share their `R-2020-` start: a suggestion must be nearer than that to help.
+MEETING_CUTOFF = 0.85
+NEXT_MEETINGS_SHOWN = 3
+
+
+def find_meeting(registry: Registry, meeting_id: str, today: dt.date | None = None) -> Meeting:
+    """The meeting with this ID (case-insensitive), or `SelectionError` with the closest one
+    when it is close, the next meetings otherwise."""
     wanted = meeting_id.strip().casefold()
     for meeting in registry.meetings.values():
         if meeting.id.casefold() == wanted:
             return meeting
-    hint = (
-        did_you_mean(meeting_id, registry.meetings)
-        or "lancez « gt check » ou ouvrez l'onglet Réunions pour voir les ID"
-    )
+    near = closest(meeting_id, registry.meetings, cutoff=MEETING_CUTOFF)
+    if near is not None:
+        hint = f"vouliez-vous dire {near} ?"
+    else:
+        upcoming = sorted(
+            (
+                m
+                for m in registry.meetings.values()
+                if m.date and (today is None or m.date >= today)
+            ),
+            key=lambda m: (m.date or dt.date.min, m.id),
+        )[:NEXT_MEETINGS_SHOWN]
+        hint = (
+            "prochaines réunions : "
+            + ", ".join(f"{m.id} ({m.date:%d/%m/%Y})" for m in upcoming)
+            + " ; la liste complète est dans l'onglet Réunions"
+            if upcoming
+            else "lancez « gt check » ou ouvrez l'onglet Réunions pour voir les ID"
+        )
     raise SelectionError(f"réunion inconnue « {meeting_id} »", hint)
 
 
@@ -344,7 +365,7 @@ def plan_invitations(
             f"la réunion {meeting.id} a eu lieu le {meeting.date:%d/%m/%Y} (nous sommes le {today:%d/%m/%Y})",
             f"vérifiez l'ID ou la date ; pour rejouer la rédaction comme avant la réunion : "
             f"gt --as-of {meeting.date - dt.timedelta(days=7)} draft-invitations {meeting.id} ; "
-            "ou ajoutez --force pour la rédiger quand même aujourd'hui",
+            "ou ajoutez --force pour rédiger les invitations quand même",
         )
     audience = screen(invited(registry, meeting))
     past = history(entries, meeting.id)

@@ -19,7 +19,7 @@ from markupsafe import Markup
 from . import charts
 from .charts import GREY, LIGHT, Bar, Category, Fill, Segment
 from .config import Config
-from .i18n import day_text
+from .i18n import day_text, list_text
 from .rendering import FILE_LIMITS, load_template, render
 from .report import Report, tables
 
@@ -259,8 +259,15 @@ def _groups_section(report: Report, fills: dict[str, Fill]) -> dict[str, Any]:
     )
     with_meetings = [g for g in report.groups if g.average_present is not None]
     if with_meetings:
-        top = max(with_meetings, key=lambda g: (g.average_present or 0, g.code))
-        reading = f"Le {top.name} a réuni en moyenne {plural(round(top.average_present or 0), 'personne')} par réunion, le plus de tous les groupes."
+        best = max(round(g.average_present or 0, 1) for g in with_meetings)
+        tops = [g.name for g in with_meetings if round(g.average_present or 0, 1) == best]
+        average = f"{number(best)} {'personne' if best < 2 else 'personnes'} par réunion en moyenne"
+        # No article before a group's name (« Le Petits déjeuners… »): a label, then the name.
+        reading = (
+            f"Groupe le plus suivi : {tops[0]}, {average}."
+            if len(tops) == 1
+            else f"Groupes les plus suivis, à égalité : {list_text(tops, 'fr')}, {average} chacun."
+        )
     else:
         reading = "Aucune réunion de groupe n'a encore eu lieu cette saison."
     figure = _figure(
@@ -363,9 +370,9 @@ def _hosting_section(report: Report, fills: dict[str, Fill]) -> dict[str, Any]:
         f"{plural(hosting['distinct_hosts'], 'organisation différente a', 'organisations différentes ont')} accueilli "
         f"{plural(len(report.meetings) - hosting['network_premises'], 'réunion')}"
         + (
-            f" ; {plural(hosting['network_premises'], 'réunion')} chez le réseau."
+            f" ; {plural(hosting['network_premises'], 'réunion')} dans les locaux du réseau."
             if hosting["network_premises"]
-            else " ; aucune chez le réseau."
+            else " ; aucune dans les locaux du réseau."
         )
     )
     figure = _figure(

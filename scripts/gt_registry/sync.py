@@ -365,8 +365,9 @@ def names(items: Sequence[str]) -> str:
     if not items:
         return ""
     shown = ", ".join(items[:NAMES_SHOWN])
-    more = f", … et {len(items) - NAMES_SHOWN} autre(s)" if len(items) > NAMES_SHOWN else ""
-    return f" ({shown}{more})"
+    rest = len(items) - NAMES_SHOWN
+    more = f", … et {plural(rest, 'autre', 'autres')}" if rest > 0 else ""
+    return f" — {shown}{more}"  # no nested parentheses: the names carry their ID in them
 
 
 def summary_lines(plan: SyncPlan) -> list[str]:
@@ -380,7 +381,7 @@ def summary_lines(plan: SyncPlan) -> list[str]:
         f"{plural(len(active), 'membre actif', 'membres actifs')} (dont {plan.by_override} par dérogation), "
         f"{plural(len(active), 'entrée FMC offerte', 'entrées FMC offertes')}.",
         f"Nouveaux actifs ({since}) : {len(plan.newly_active)}{names(plan.newly_active)}.",
-        f"Plus actifs : {len(plan.no_longer_active)}{names(plan.no_longer_active)}.",
+        f"Ne sont plus actifs : {len(plan.no_longer_active)}{names(plan.no_longer_active)}.",
         f"Rangs de priorité modifiés : {len(plan.rank_changes)}.",
     ]
     if plan.groups:
@@ -408,7 +409,7 @@ def change_lines(plan: SyncPlan, config: Config, limit: int = 200) -> list[str]:
             f"{config.tab('summary')} : réécrit ({plural(len(plan.summary) - 1, 'organisation')})"
         )
     head = [f"Changements qui seraient écrits ({plural(len(lines), 'ligne')}) :"]
-    extra = [f"  … et {len(lines) - limit} autre(s)"] if len(lines) > limit else []
+    extra = [f"  … et {plural(len(lines) - limit, 'autre', 'autres')}"] if len(lines) > limit else []
     return head + [f"  {line}" for line in lines[:limit]] + extra
 
 
@@ -417,7 +418,7 @@ def outcome_lines(plan: SyncPlan, config: Config, *, dry_run: bool) -> list[str]
     if dry_run:
         return [
             *change_lines(plan, config),
-            f"Simulation (--dry-run) : {NOTHING_WRITTEN}. Relancez sans --dry-run pour écrire.",
+            f"Simulation (--dry-run) : {NOTHING_WRITTEN}.",
         ]
     if not plan.changed:
         return [f"Rien n'a changé depuis la dernière synchronisation : {NOTHING_WRITTEN}."]

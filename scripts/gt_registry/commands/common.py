@@ -31,7 +31,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 EXIT_CODES_HELP = """\b
-Codes de sortie / exit codes :
+Codes de sortie :
   0  terminé, rien à signaler
   1  terminé, mais des problèmes de données ont été trouvés et listés
      (lignes concernées ignorées)

@@ -26,7 +26,7 @@ from .outputs import check_output_options
 
 @click.command(cls=GtCommand)
 @registry_options
-@click.argument("template", metavar="TEMPLATE")
+@click.argument("template", metavar="MODELE")
 @click.option(
     "--group",
     "group_code",
@@ -46,7 +46,7 @@ from .outputs import check_output_options
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Dossier des brouillons (défaut : brouillons/<TEMPLATE>/).",
+    help="Dossier des brouillons (défaut : brouillons/<MODELE>/).",
 )
 @click.option(
     "--mbox",
@@ -84,7 +84,7 @@ def draft_emails(
 ) -> None:
     """Rédiger un envoi hors réunion : un brouillon .eml par personne, depuis un modèle.
 
-    TEMPLATE est le nom d'un modèle de templates/emails/ : « membre-actif » (avis aux
+    MODELE est le nom d'un modèle de templates/emails/ : « membre-actif » (avis aux
     membres actifs : entrée offerte au Forum Mondial Convergences ; implique --active) ou
     « appel-hotes » (appel aux organisations qui offrent une salle et n'ont pas encore
     accueilli de réunion cette saison ; implique --to-hosts). Sans option : tous les membres
@@ -104,7 +104,7 @@ def draft_emails(
         raise click.BadParameter(
             f"« {template} » est un modèle d'invitation à une réunion : "
             f"utilisez « gt draft-invitations ID_DE_LA_REUNION »",
-            param_hint="TEMPLATE",
+            param_hint="MODELE",
         )
     check_gmail(ctx, gmail or bool(gmail_user), out=out, mbox=mbox, only_new=only_new)
     run = session(ctx)

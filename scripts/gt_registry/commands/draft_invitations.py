@@ -26,7 +26,7 @@ from .outputs import check_output_options
 
 @click.command(cls=GtCommand)
 @registry_options
-@click.argument("meeting_id", metavar="MEETING_ID")
+@click.argument("meeting_id", metavar="ID_REUNION")
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
