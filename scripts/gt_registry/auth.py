@@ -292,6 +292,7 @@ REVOKE_URL = "https://oauth2.googleapis.com/revoke"
 LOGIN_TIMEOUT = 300  # seconds the loopback server waits for the browser
 PROMPT = "Ouvrez cette adresse dans un navigateur pour autoriser gt (Google) :\n{url}"
 SUCCESS_PAGE = "gt : connexion réussie. Vous pouvez fermer cet onglet et revenir au terminal."
+CLIENT_KEYS = ("client_id", "client_secret", "auth_uri", "token_uri")  # what the flow needs
 SECRETS_HINT = (
     "demandez à l'administrateur le fichier client_secret….json (client OAuth « Application de "
     "bureau », voir le README) et donnez-le avec --client-secrets, ou dans gt.toml "
@@ -329,7 +330,21 @@ def login(
     from google_auth_oauthlib.flow import WSGITimeoutError as Timeout
     from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
-    flow = InstalledAppFlow.from_client_config(info, scopes=list(SCOPES))
+    installed = info["installed"]
+    missing = [k for k in CLIENT_KEYS if not isinstance(installed, dict) or not installed.get(k)]
+    try:
+        if missing:
+            raise ValueError(missing)
+        flow = InstalledAppFlow.from_client_config(info, scopes=list(SCOPES))
+    except ValueError as err:  # « Client secrets is not in the correct format » (oauthlib)
+        raise AuthError(
+            f"{client_secrets} : fichier de client OAuth incomplet"
+            + (f" (il y manque {', '.join(missing)})" if missing else "")
+            + " : rien n'a été enregistré",
+            "téléchargez-le à nouveau, tel quel, depuis Google Cloud console (API et services › "
+            "Identifiants › votre client OAuth de type « Desktop app » / « Application de bureau » › "
+            "Télécharger le JSON), sans le modifier, et donnez-le avec --client-secrets",
+        ) from err
     try:
         credentials = flow.run_local_server(
             host="localhost",

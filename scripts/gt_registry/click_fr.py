@@ -47,6 +47,36 @@ def install() -> None:
         os.environ["LANGUAGE"] = f"fr:{languages}" if languages else "fr"
 
 
+# -- how a command-line error shows ---------------------------------------------------------
+
+
+def show_usage_error(self: click.UsageError, file: Any = None) -> None:
+    """A command-line error as every error of the tool: « Erreur : … » first, then what to do
+    (`  → …`): the message's own fix when it has one, else « Essayez « gt X --help » » and the
+    usage line. Click's own `show` prints the usage, the help hint and a blank line before the
+    error."""
+    from gettext import gettext as _
+
+    def say(text: str) -> None:
+        click.echo(text, file=file, err=file is None, color=color)  # stderr by default
+
+    color = self.ctx.color if self.ctx is not None else None
+    message = self.format_message()
+    say(_("Error: {message}").format(message=message))
+    if self.ctx is None or "\n  → " in message:  # a fix of its own (an output refused)
+        return
+    help_names = self.ctx.command.get_help_option_names(self.ctx)
+    if self.ctx.command.get_help_option(self.ctx) is not None and help_names:
+        hint = _("Try '{command} {option}' for help.").format(
+            command=self.ctx.command_path, option=max(help_names, key=len)
+        )
+        say(f"  → {hint}")
+    say(self.ctx.get_usage())
+
+
+click.UsageError.show = show_usage_error  # type: ignore[method-assign]  # every command's errors
+
+
 # -- the errors whose wording Click builds outside its catalogue ---------------------------
 
 

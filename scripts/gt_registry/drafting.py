@@ -51,6 +51,7 @@ from .recipients import (
 from .session import Loaded, Session
 
 if TYPE_CHECKING:  # Gmail's modules (google-auth, requests) are imported by --gmail runs only
+    from .config import Config
     from .errors import RegistryError
     from .gmail_plan import GmailTarget
     from .gmail_push import Pushed
@@ -391,6 +392,14 @@ class Mailing(Drafted):
         return [*lines, Line("Étape suivante : " + next_step)]
 
 
+def folder_option(config: Config, out: Path | None) -> str:
+    """What a refusal of the drafts folder names: `--out`, or the configuration key the
+    folder comes from (the user gave no --out)."""
+    if out is not None:
+        return "--out"
+    return f"[paths] drafts dans {config.source_file or 'gt.toml'}"
+
+
 def _render(
     output: Output,
     people: Sequence[Person],
@@ -460,6 +469,7 @@ def draft_invitations(
         owner=f"réunion {meeting.id}",
         protected=protected_places(config),
         create_parents=out is None,  # the configured drafts folder; --out's parent must exist
+        option=folder_option(config, out),
     )
     now = run.now  # the Date: header, in Paris time
     drafts, unsafe = _render(
@@ -538,6 +548,7 @@ def draft_emails(
         owner=f"envoi {template}" + (f" (groupe {group})" if group else ""),
         protected=protected_places(config),
         create_parents=out is None,
+        option=folder_option(config, out),
     )
     now = run.now  # the Date: header, in Paris time
     drafts, unsafe = _render(

@@ -127,6 +127,27 @@ def _same(path: Path, place: Path) -> bool:
         return False
 
 
+def named(option: str, path: Path) -> str:
+    """`path` as the message names it: after its option (`--out X`), or followed by the
+    configuration key it comes from (`X ([paths] drafts dans config/gt.toml)`)."""
+    return f"{option} {path}" if option.startswith("-") else f"{path} ({option})"
+
+
+def choose(option: str, what: str) -> str:
+    """« choisissez pour --out `what` », or for a configuration key « changez … : `what` »."""
+    if option.startswith("-"):
+        return f"choisissez pour {option} {what}"
+    return f"{another(option)} : {what}"
+
+
+def another(option: str) -> str:
+    """The fix that changes the path: another value of the option, or of the configuration key
+    (`option` is then « [paths] drafts dans FICHIER »: the user gave no option)."""
+    if option.startswith("-"):
+        return f"choisissez un autre {option}"
+    return f"changez {option} (ou donnez --out DOSSIER)"
+
+
 def check_protected(path: Path, places: Sequence[Place], *, option: str, folder: bool) -> None:
     """`ProtectedOutput` when `path` is one of `places`, lies in a template folder, or (for
     a folder to fill) is above one of them; nothing is read or written."""
@@ -134,22 +155,76 @@ def check_protected(path: Path, places: Sequence[Place], *, option: str, folder:
     for place in places:
         if real == place.path or _same(path, place.path):
             raise ProtectedOutput(
-                f"{option} {path} : c'est {place.what} ({place.path}) : rien n'a été écrit",
-                f"choisissez un autre {option} : l'outil ne remplace jamais {place.what}",
+                f"{named(option, path)} : c'est {place.what} ({place.path}) : rien n'a été écrit",
+                f"{another(option)} : l'outil ne remplace jamais {place.what}",
                 option=option,
             )
         if place.folder and place.path in real.parents:
             raise ProtectedOutput(
-                f"{option} {path} : dans {place.what} ({place.path}) : rien n'a été écrit",
-                f"choisissez un autre {option}, hors des dossiers de modèles",
+                f"{named(option, path)} : dans {place.what} ({place.path}) : rien n'a été écrit",
+                f"{another(option)}, hors des dossiers de modèles",
                 option=option,
             )
         if folder and real in place.path.parents:
             raise ProtectedOutput(
-                f"{option} {path} : ce dossier contient {place.what} ({place.path}) : rien n'a été écrit",
-                f"choisissez pour {option} un dossier à part, nouveau ou vide (par exemple {path / 'brouillons'})",
+                f"{named(option, path)} : ce dossier contient {place.what} ({place.path}) : rien n'a été écrit",
+                choose(
+                    option,
+                    f"un dossier à part, nouveau ou vide (par exemple {path / 'brouillons'})",
+                ),
                 option=option,
             )
+
+
+DRAFTS_MARKER = ".gt-brouillons"  # the marker of a drafts folder (`mail.MARKER`)
+
+
+def check_outside_drafts(path: Path, option: str, folder: Path | None = None) -> None:
+    """`ProtectedOutput` when the output file `path` would collide with the tool's own files:
+    it lies in `folder` (the drafts folder being written) or in any drafts folder of the tool
+    (one with the marker), or it bears the marker's name. A run would overwrite it, or it would
+    overwrite a draft or the marker."""
+    real = resolved(path)
+    inside = folder is not None and (real == resolved(folder) or resolved(folder) in real.parents)
+    where = resolved(folder) if inside and folder is not None else real.parent
+    if inside or os.path.lexists(real.parent / DRAFTS_MARKER):
+        what = f"dans le dossier de brouillons {where}"
+    elif real.name == DRAFTS_MARKER:
+        what = f"c'est le nom du marqueur des dossiers de brouillons ({DRAFTS_MARKER})"
+    else:
+        return
+    example = (
+        f" (par exemple {where.name or 'brouillons'}.mbox à côté)" if option == "--mbox" else ""
+    )
+    raise ProtectedOutput(
+        f"{option} {path} : {what} : rien n'a été écrit",
+        f"{another(option)}, hors des dossiers de brouillons de l'outil{example}",
+        option=option,
+    )
+
+
+# What a file the tool may replace can begin with: `--mbox` writes an mbox, the other output
+# files (contacts, report) are text (CSV, vCard, HTML, JSON). Never a workbook, an office
+# document, an archive, a PDF, or any binary file it never writes.
+FOREIGN_MAGIC = (
+    (b"PK\x03\x04", "un classeur, un document Office ou une archive zip"),
+    (b"\xd0\xcf\x11\xe0", "un document Office (ancien format)"),
+    (b"%PDF", "un document PDF"),
+)
+SNIFF = 8192  # bytes read to tell
+
+
+def foreign_content(head: bytes, *, mbox: bool) -> str:
+    """What the start `head` of an existing file says it is, when the tool never writes such a
+    file ("" when it may replace it)."""
+    for magic, what in FOREIGN_MAGIC:
+        if head.startswith(magic):
+            return what
+    if b"\x00" in head:
+        return "un fichier binaire"
+    if mbox and head and not head.startswith(b"From "):
+        return "pas un fichier mbox (il ne commence pas par « From »)"
+    return ""
 
 
 def check_output_file(
@@ -158,11 +233,15 @@ def check_output_file(
     force: bool,
     *,
     option: str = "--out",
+    mbox: bool | None = None,
 ) -> None:
     """May `path` be written as an output file? Refused (nothing written) when it is the
-    registry, the configuration or a template (`ProtectedOutput`, exit 2), not a regular file
-    (a folder, a device, a FIFO, a broken link: exit 2), an existing file without `force`, a
-    read-only file, or in a missing or read-only folder (`OutputRefused`, exit 3).
+    registry, the configuration or a template (`ProtectedOutput`, exit 2), in a drafts folder
+    of the tool, not a regular file (a folder, a device, a FIFO, a broken link: exit 2), an
+    existing file without `force` (`OutputRefused`, exit 3), with `force` an existing file the
+    tool never writes (not an mbox for `--mbox`, `mbox` by default; a workbook, a zip, a PDF or
+    other binary for any: exit 2), a read-only file, or in a missing or read-only folder
+    (`OutputRefused`, exit 3).
 
     `config` gives the protected places (or pass `protected_places(...)` directly). A symbolic
     link to a regular file is followed: the file it points to is replaced, the link kept."""
@@ -170,6 +249,7 @@ def check_output_file(
 
     places = protected_places(config) if isinstance(config, Config) else tuple(config)
     check_protected(path, places, option=option, folder=False)
+    check_outside_drafts(path, option)
     try:
         link = os.lstat(path)
     except FileNotFoundError:
@@ -198,6 +278,7 @@ def check_output_file(
                 f"ajoutez --force pour le remplacer, ou choisissez un autre {option}",
                 option=option,
             )
+        check_replaceable(path, option, mbox=option == "--mbox" if mbox is None else mbox)
         if not os.access(path, os.W_OK):
             raise OutputRefused(
                 f"{path} est en lecture seule : rien n'a été écrit",
@@ -207,26 +288,51 @@ def check_output_file(
     check_folder_writable(resolved(path).parent if link else path.parent, option)
 
 
+def check_replaceable(path: Path, option: str, *, mbox: bool) -> None:
+    """`ProtectedOutput` when the existing regular file `path`, which `--force` asks to
+    replace, is not one the tool writes (`foreign_content`): it never replaces it. A file that
+    cannot be read is refused too: nothing tells what it is."""
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(SNIFF)
+    except OSError as err:
+        raise OutputRefused(
+            f"{path} : illisible ({err.strerror or err}), rien ne dit que l'outil l'a écrit : rien n'a été écrit",
+            f"{another(option)}, ou rendez-le lisible",
+            option=option,
+        ) from err
+    what = foreign_content(head, mbox=mbox)
+    if what:
+        only = "qu'un fichier mbox" if mbox else "qu'un fichier texte (CSV, vCard, HTML, JSON)"
+        raise ProtectedOutput(
+            f"{option} {path} : c'est {what} : rien n'a été écrit"
+            if not what.startswith("pas ")
+            else f"{option} {path} : {what} : rien n'a été écrit",
+            f"{another(option)} : même avec --force, l'outil ne remplace {only}, jamais un autre fichier",
+            option=option,
+        )
+
+
 def check_folder_writable(folder: Path, option: str) -> None:
     """`OutputRefused` when `folder` (where a file will be created) is missing or read-only."""
     folder = folder if str(folder) else Path(".")
     if not folder.is_dir():
         raise OutputRefused(
             f"{folder} : dossier introuvable : rien n'a été écrit",
-            f"créez d'abord ce dossier, ou choisissez un autre {option}",
+            f"créez d'abord ce dossier, ou {another(option)}",
             option=option,
         )
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputRefused(
             f"{folder} : dossier en lecture seule (droits insuffisants) : rien n'a été écrit",
-            f"donnez-vous le droit d'y écrire, ou choisissez un autre {option}",
+            f"donnez-vous le droit d'y écrire, ou {another(option)}",
             option=option,
         )
 
 
 def refused(err: OSError, path: Path, option: str = "") -> OutputRefused:
     """An `OSError` while writing `path`, as a French message with the fix (exit 3)."""
-    where = f"ou choisissez un autre {option}" if option else "ou choisissez un autre emplacement"
+    where = f"ou {another(option)}" if option else "ou choisissez un autre emplacement"
     code = err.errno
     if code in (errno.EACCES, errno.EPERM):
         message, hint = (
@@ -234,7 +340,8 @@ def refused(err: OSError, path: Path, option: str = "") -> OutputRefused:
             f"donnez-vous le droit d'écrire dans ce dossier, {where}",
         )
     elif code == errno.EROFS:
-        message, hint = "support en lecture seule", where.removeprefix("ou ").capitalize()
+        fix = where.removeprefix("ou ")
+        message, hint = "support en lecture seule", fix[:1].upper() + fix[1:]
     elif code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         message, hint = (
             "disque plein (ou quota atteint)",

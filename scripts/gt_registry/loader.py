@@ -280,7 +280,7 @@ class _Loader:
                 "invisible_chars",
                 f"{what} « {cleaned} » contient un caractère invisible (espace insécable, "
                 "caractère de largeur nulle…) : lu sans lui",
-                "retapez la cellule au clavier (ou collez-la sans mise en forme)",
+                "retapez la cellule au clavier, ou collez-la sans mise en forme",
             )
         return cleaned
 

@@ -36,15 +36,20 @@ from typing import Any
 
 from .errors import RegistryError
 from .files import (
+    DRAFTS_MARKER,
     TEMP_PREFIX,
     OutputRefused,
     Place,
     ProtectedOutput,
+    another,
     atomic_write,
     atomic_write_bytes,
     check_folder_writable,
     check_output_file,
+    check_outside_drafts,
     check_protected,
+    choose,
+    named,
     refused,
     resolved,
     umask,
@@ -311,7 +316,7 @@ def parse(data: bytes) -> EmailMessage:
 # for the same meeting or mailing, and in it only those files, unchanged since: anything else
 # (a note, a draft edited by hand) stays, and is listed before anything is written.
 
-MARKER = ".gt-brouillons"
+MARKER = DRAFTS_MARKER  # ".gt-brouillons"
 MARKER_TOOL = "gt-registry"
 STAGING_PREFIX = f"{TEMP_PREFIX}brouillons-"  # a run's hidden folder, before the rename
 
@@ -404,14 +409,15 @@ def check_output(output: Output, names: Iterable[str]) -> Placement:
     anything is rendered or written (again just before writing)."""
     names = list(names)
     if output.mbox is not None:
+        check_outside_drafts(output.mbox, "--mbox", output.folder)
         check_output_file(output.mbox, output.protected, output.force, option="--mbox")
     check_protected(output.folder, output.protected, option=output.option, folder=True)
     folder = output.folder
     if folder.is_symlink():
         if not folder.is_dir():
             raise ProtectedOutput(
-                f"{output.option} {folder} : lien symbolique vers autre chose qu'un dossier : rien n'a été écrit",
-                f"donnez à {output.option} le chemin d'un dossier",
+                f"{named(output.option, folder)} : lien symbolique vers autre chose qu'un dossier : rien n'a été écrit",
+                f"{another(output.option)} : le chemin d'un dossier",
                 option=output.option,
             )
         folder = resolved(folder)
@@ -422,7 +428,7 @@ def check_output(output: Output, names: Iterable[str]) -> Placement:
         if not folder.is_dir():
             raise ProtectedOutput(
                 f"{folder} existe et n'est pas un dossier : rien n'a été écrit",
-                f"choisissez un autre {output.option}",
+                f"{another(output.option)}",
                 option=output.option,
             )
         entries = _listing(folder)
@@ -434,18 +440,21 @@ def check_output(output: Output, names: Iterable[str]) -> Placement:
             raise _refuse(
                 output,
                 f"{folder} : brouillons sans marqueur de l'outil ({MARKER}) — écrits par une version précédente, ou par quelqu'un d'autre ; l'outil ne les remplace pas",
-                f"supprimez ce dossier vous-même après vérification, ou choisissez un autre {output.option}",
+                f"supprimez ce dossier vous-même après vérification, ou {another(output.option)}",
             )
         raise _refuse(
             output,
             f"{folder} n'est pas un dossier de brouillons de l'outil ({len(entries)} élément(s), par exemple « {entries[0]} »)",
-            f"choisissez pour {output.option} un dossier nouveau ou vide ; l'outil ne touche pas à ce qu'il n'a pas écrit",
+            choose(
+                output.option,
+                "un dossier nouveau ou vide ; l'outil ne touche pas à ce qu'il n'a pas écrit",
+            ),
         )
     if marker is not None and marker.owner != output.owner:
         raise _refuse(
             output,
             f"{folder} contient les brouillons d'un autre envoi ({marker.owner})",
-            f"choisissez un autre {output.option} (par défaut : un dossier par réunion ou par envoi)",
+            f"{another(output.option)} (par défaut : un dossier par réunion ou par envoi)",
         )
     ours = (
         {}
@@ -478,7 +487,7 @@ def check_output(output: Output, names: Iterable[str]) -> Placement:
             output,
             f"{folder / foreign[0]} n'a pas été écrit par l'outil, ou a été modifié depuis"
             + (f" (et {len(foreign) - 1} autre(s))" if len(foreign) > 1 else ""),
-            f"déplacez ce fichier si vous voulez le garder, ou choisissez un autre {output.option}",
+            f"déplacez ce fichier si vous voulez le garder, ou {another(output.option)}",
         )
     check_folder_writable(folder, output.option)
     return Placement(folder, True, ours, replace, kept)

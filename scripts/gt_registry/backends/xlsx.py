@@ -76,6 +76,28 @@ def _fault(point: str) -> None:
         FAULT_HOOK(point)
 
 
+def check_workbook_path(path: Path) -> None:
+    """`SourceError` when `path` exists but is not a regular file (a folder, a device such as
+    /dev/null, a FIFO): no workbook can be read there or written, and « introuvable » or a
+    format would be the wrong reason."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # missing (or unreadable): the read or the write says so
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise SourceError(
+            f"{path} : c'est un dossier, pas un classeur",
+            "indiquez avec --sheet (ou sheet = … dans gt.toml) le fichier .xlsx lui-même, "
+            f"par exemple {path / 'registre-gt.xlsx'}",
+        )
+    raise SourceError(
+        f"{path} : pas un fichier ordinaire (périphérique, tube…), pas un classeur",
+        "indiquez avec --sheet (ou sheet = … dans gt.toml) le chemin d'un fichier .xlsx",
+    )
+
+
 class WorkbookBackend:
     def __init__(self, path: Path, config: Config) -> None:
         self.path = path
@@ -108,6 +130,7 @@ class WorkbookBackend:
 
     # -- reading -----------------------------------------------------------------------
     def read(self) -> Snapshot:
+        check_workbook_path(self.path)
         if not self.path.is_file():
             raise SourceError(
                 f"{self.path} : classeur introuvable",
@@ -180,6 +203,7 @@ class WorkbookBackend:
             self._commit(source, _plan(package, parts))
 
     def _check_writable(self) -> None:
+        check_workbook_path(self.path)
         if self.path.suffix.lower() not in {".xlsx", ".xlsm"}:
             raise WriteFailed(
                 f"{self.path} : écriture impossible dans un fichier {self.path.suffix}",

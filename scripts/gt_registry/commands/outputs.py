@@ -9,7 +9,13 @@ from pathlib import Path
 
 import click
 
-from ..files import ProtectedOutput, check_output_file, check_protected, protected_places
+from ..files import (
+    ProtectedOutput,
+    check_output_file,
+    check_outside_drafts,
+    check_protected,
+    protected_places,
+)
 from ..session import Session
 
 
@@ -32,6 +38,8 @@ def check_output_options(
         if folder is not None:
             check_protected(folder, places, option=folder_option, folder=True)
         if file is not None:
+            if folder is not None and folder_option == "--out":  # `--mbox` inside `--out`
+                check_outside_drafts(file, file_option, folder)
             check_output_file(file, places, force, option=file_option)
     except ProtectedOutput as err:
         param = next((p for p in ctx.command.params if err.option in getattr(p, "opts", ())), None)
