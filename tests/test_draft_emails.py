@@ -126,7 +126,10 @@ def test_dry_run_and_bad_input(run_gt: Run, small_xlsx: Path, tmp_path: Path) ->
         "--dry-run",
     )
     assert dry.exit_code == 0, dry.output
-    assert "3 brouillons « membre-actif » seraient rédigés" in dry.stderr and not (tmp_path / "x").exists()
+    assert (
+        "3 brouillons « membre-actif » seraient rédigés" in dry.stderr
+        and not (tmp_path / "x").exists()
+    )
     assert small_xlsx.read_bytes() == before
     nobody = run_gt(
         "--sheet",

@@ -147,8 +147,7 @@ def test_small_registry_soiree_french_and_english(
     assert drafts["anne@alpha.org"]["To"].addresses[0].display_name == "Anne Aubert"
     english = drafts["bruno@beta.com"]
     assert (
-        "Thursday 25 June 2020, from 18:30 to 21:00"
-        in english.get_body(("plain",)).get_content()
+        "Thursday 25 June 2020, from 18:30 to 21:00" in english.get_body(("plain",)).get_content()
     )
     assert english["Subject"].startswith("Convergences — World Forum programme launch evening")
     # no référent e-mail for the evening: the configured sender

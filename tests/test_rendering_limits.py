@@ -38,8 +38,19 @@ def template(tmp_path: Path, body: str):  # type: ignore[no-untyped-def]
         ("{{ '{:>999999999}'.format(1)|length }}", "largeur ou taille demandée trop grande"),
     ],
     ids=[
-        "str-times", "list-times", "times-str", "power", "output", "loop", "recursion",
-        "center", "center-literal", "indent", "format-filter", "rjust", "str-format",
+        "str-times",
+        "list-times",
+        "times-str",
+        "power",
+        "output",
+        "loop",
+        "recursion",
+        "center",
+        "center-literal",
+        "indent",
+        "format-filter",
+        "rjust",
+        "str-format",
     ],
 )
 def test_runaway_templates_stop_with_the_template_and_the_person(

@@ -290,7 +290,9 @@ def test_only_new_notice_goes_to_the_members_active_since_the_last_one(
     assert len(list(out.glob("*.eml"))) == 4
     third = run_gt(*args, "--out", out, "--only-new")
     assert third.exit_code == 0, third.output
-    assert "0 brouillon « membre-actif » rédigé" in third.stderr and "rien à envoyer" in third.stderr
+    assert (
+        "0 brouillon « membre-actif » rédigé" in third.stderr and "rien à envoyer" in third.stderr
+    )
     assert len(list(out.glob("*.eml"))) == 4
 
 

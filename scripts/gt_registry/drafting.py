@@ -102,9 +102,7 @@ def write_and_record(
     )
     problems = problems or "aucun"  # as sync-eligibility writes it
     detail = {**detail, journal.RUN: journal.new_run_id()}
-    entries = journal.people_entries(
-        now, command, by, changes, detail, people, problems
-    )
+    entries = journal.people_entries(now, command, by, changes, detail, people, problems)
     try:
         appended = {tab: journal.rows_to_append(rows, entries), **drafts_rows}
         run.backend.write({}, loaded.snapshot, appended)

@@ -66,4 +66,6 @@ def what_to_do(err: RegistryError) -> str:
             "vérifiez le registre (fichier fermé dans Excel ou LibreOffice, droits, connexion), "
             "puis relancez ; lancez « gt check » pour le détail"
         )
-    return "corrigez ce qui est indiqué, puis relancez ; docs/guide.md liste les messages et que faire"
+    return (
+        "corrigez ce qui est indiqué, puis relancez ; docs/guide.md liste les messages et que faire"
+    )

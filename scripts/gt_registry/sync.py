@@ -409,7 +409,9 @@ def change_lines(plan: SyncPlan, config: Config, limit: int = 200) -> list[str]:
             f"{config.tab('summary')} : réécrit ({plural(len(plan.summary) - 1, 'organisation')})"
         )
     head = [f"Changements qui seraient écrits ({plural(len(lines), 'ligne')}) :"]
-    extra = [f"  … et {plural(len(lines) - limit, 'autre', 'autres')}"] if len(lines) > limit else []
+    extra = (
+        [f"  … et {plural(len(lines) - limit, 'autre', 'autres')}"] if len(lines) > limit else []
+    )
     return head + [f"  {line}" for line in lines[:limit]] + extra
 
 
