@@ -230,6 +230,18 @@ class Drafted:
         """What was drafted, who was not and why, and the next step."""
         raise NotImplementedError
 
+    def left_out_lines(self, already: str) -> list[Line]:
+        """« Sans brouillon : … »: the opted out, the unusable addresses, `already` (--only-new)."""
+        reasons = [
+            plural(len(self.opted_out), "désinscrit", "désinscrits") if self.opted_out else "",
+            f"{len(self.skipped)} sans adresse utilisable (listés ci-dessus)"
+            if self.skipped
+            else "",
+            already,
+        ]
+        given = [reason for reason in reasons if reason]
+        return [Line("Sans brouillon : " + ", ".join(given) + ".")] if given else []
+
     def added_lines(self, shown: int = NAMED_FILES) -> list[Line]:
         """With --only-new, the new files by name: the folder also holds the earlier ones."""
         if not self.output.add or not self.drafts:
@@ -329,17 +341,8 @@ class Invitations(Drafted):
             *self.added_lines(),
             *self.fallback_lines(),
         ]
-        reasons = []
-        if self.opted_out:
-            reasons.append(plural(len(self.opted_out), "désinscrit", "désinscrits"))
-        if self.skipped:
-            reasons.append(f"{len(self.skipped)} sans adresse utilisable (listés ci-dessus)")
-        if plan.already:
-            reasons.append(
-                f"{plural(len(plan.already), 'déjà invité', 'déjà invités')} (--only-new)"
-            )
-        if reasons:
-            lines.append(Line("Sans brouillon : " + ", ".join(reasons) + "."))
+        already = plural(len(plan.already), "déjà invité", "déjà invités") + " (--only-new)"
+        lines += self.left_out_lines(already if plan.already else "")
         if self.dry_run:
             lines.append(
                 Line("Étape suivante : relancez sans --dry-run pour écrire les brouillons.")
@@ -370,17 +373,10 @@ class Mailing(Drafted):
             *self.added_lines(),
             *self.fallback_lines(),
         ]
-        reasons = []
-        if self.opted_out:
-            reasons.append(plural(len(self.opted_out), "désinscrit", "désinscrits"))
-        if self.skipped:
-            reasons.append(f"{len(self.skipped)} sans adresse utilisable (listés ci-dessus)")
-        if self.already:
-            reasons.append(
-                f"{plural(len(self.already), 'déjà rédigé', 'déjà rédigés')} pour cet envoi (--only-new)"
-            )
-        if reasons:
-            lines.append(Line("Sans brouillon : " + ", ".join(reasons) + "."))
+        already = plural(len(self.already), "déjà rédigé", "déjà rédigés")
+        lines += self.left_out_lines(
+            f"{already} pour cet envoi (--only-new)" if self.already else ""
+        )
         if self.dry_run:
             next_step = "relancez sans --dry-run pour écrire les brouillons."
         elif self.drafts:
