@@ -524,8 +524,9 @@ class FakeGmail:
         if self.quota_per_second is None:
             return
         now = self.clock()
-        self._spent = [s for s in self._spent if s[0] > now - 1.0]
-        used = sum(u for _t, who, u in self._spent if who == user)
+        if len(self._spent) > 4096:  # forget what no window can reach again
+            self._spent = [s for s in self._spent if s[0] > now - 60.0]
+        used = sum(u for t, who, u in self._spent if who == user and now - 1.0 < t <= now)
         if used + units > self.quota_per_second:
             raise ApiError(429, "User-rate limit exceeded.", "rateLimitExceeded")
         self._spent.append((now, user, units))
