@@ -327,13 +327,14 @@ def test_standalone_script_and_help(small_xlsx: Path) -> None:
 def test_a_slow_step_is_announced(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import time
+    import threading
 
     from gt_registry.commands import common
 
-    monkeypatch.setattr(common, "SLOW_AFTER", 0.01)
+    monkeypatch.setattr(common, "SLOW_AFTER", 0.0)
     with common.announce("Lecture de classeur x.xlsx"):
-        time.sleep(0.3)
+        for timer in [t for t in threading.enumerate() if isinstance(t, threading.Timer)]:
+            timer.join()  # the step outlasts its announcement, without a real wait
     err = capsys.readouterr().err
     assert err.startswith("Lecture de classeur x.xlsx…\nLecture de classeur x.xlsx : terminé en 0.")
 
