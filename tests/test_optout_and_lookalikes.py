@@ -205,3 +205,40 @@ def test_the_exact_tab_wins_over_a_look_alike_and_the_look_alike_is_said(
     assert result.exit_code == 1, result.output
     assert "david@alpha.org" not in result.stdout
     assert "onglet « Personnes· » ignoré" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("row_id", "typed"),
+    [
+        ("P-9", "<anne@alpha.org>"),
+        ("P-9", "mailto:ANNE@alpha.org"),
+        ("P-9", "Anne Aubert <Anne@Alpha.org>"),
+        ("P-9", "anne@alpha.org; anne.perso@example.org"),
+        ("p-1 ", "anne@alpha.org"),  # a duplicate ID: the row is skipped, its opt-out is not
+        ("", "anne@alpha.org"),  # no ID at all: the same
+    ],
+    ids=["angle-brackets", "mailto", "display-name", "two-addresses", "duplicate-id", "no-id"],
+)
+def test_an_opt_out_on_a_row_that_is_not_read_whole_still_holds_for_its_address(
+    run_gt: Run, make_workbook: Callable[..., Path], tmp_path: Path, row_id: str, typed: str
+) -> None:
+    """The opted-out row carries P-1's address in a form that is not one valid address, or
+    is itself skipped (its ID): the address is opted out all the same, in every output."""
+
+    def opted_out_row(tabs: dict[str, list[list[Any]]]) -> None:
+        tabs["Personnes"].append(
+            [row_id, "Anne", "Aubert", typed, "ORG-1", "AI", "", "oui", "", ""]
+        )
+
+    sheet = make_workbook(registry_with(opted_out_row))
+    result = exported(run_gt, sheet)
+    assert result.exit_code == 1, result.output
+    assert "anne@alpha.org" not in result.stdout.casefold()
+    assert "bruno@beta.com" in result.stdout
+    out = tmp_path / "brouillons"
+    drafted = run_gt(
+        "--sheet", sheet, "--as-of", "2020-01-02", "draft-invitations", "R-AI-1", "--out", out
+    )
+    assert drafted.exit_code in (0, 1), drafted.output
+    texts = [p.read_text(encoding="utf-8").casefold() for p in out.glob("*.eml")]
+    assert texts and not any("anne@alpha.org" in t for t in texts)

@@ -94,6 +94,7 @@ class _Loader:
         self.registry = Registry()
         self.found: dict[str, dict[str, int]] = {}  # tab key → field key → column
         self.header_rows: dict[str, tuple[int, list[Value]]] = {}  # tab key → (row, header)
+        self.opted_out_addresses: set[str] = set()  # from rows skipped for their ID
 
     def report(self, where: Location, code: str, message: str, hint: str = "") -> None:
         self.problems.append(Problem(where, code, message, hint))
@@ -416,6 +417,7 @@ class _Loader:
         for row in rows:
             person_id = self.unique_id(row, "id", seen, "ID de personne")
             if person_id is None:
+                self.skipped_opt_out(row)
                 continue
             first = self.check_text(row, "first_name", "le prénom")
             last = self.check_text(row, "last_name", "le nom")
@@ -459,6 +461,15 @@ class _Loader:
                 email_valid=email_ok,
                 source=row.source(),
             )
+
+    def skipped_opt_out(self, row: _Row) -> None:
+        """A row skipped for its ID still says who opted out: its addresses stay opted out."""
+        try:
+            opted_out = parsing.yes_no(row.raw("opted_out"))
+        except ValueError:
+            opted_out = True  # as on a row that is read: a value not understood opts out
+        if opted_out:
+            self.opted_out_addresses |= parsing.email_keys(row.text("email"))
 
     def email(self, row: _Row, seen: dict[str, Location]) -> tuple[str, bool]:
         value = self.without_invisible(row, "email", row.text("email"), "adresse e-mail")
@@ -638,12 +649,17 @@ class _Loader:
 
     def opt_out_everywhere(self) -> None:
         """Opt-out is a safety column: an address opted out on any row is opted out on every
-        row that carries it (a duplicate row must not let it through). Without the column,
+        row that carries it: a duplicate row must not let it through, nor a row skipped for
+        its ID, nor an address typed `Nom <adresse>`, `mailto:adresse` or in a list. Without
+        the column,
         nobody can be contacted or exported unless the configuration says there is none."""
         people = self.registry.people
-        opted = {parsing.email_key(p.email) for p in people.values() if p.opted_out and p.email}
+        opted = set(self.opted_out_addresses)
+        for person in people.values():
+            if person.opted_out:
+                opted |= parsing.email_keys(person.email)
         for pid, person in people.items():
-            if not person.opted_out and parsing.email_key(person.email) in opted:
+            if not person.opted_out and not opted.isdisjoint(parsing.email_keys(person.email)):
                 people[pid] = replace(person, opted_out=True)
         spec = self.config.staff_tabs["people"]
         if "people" not in self.found or "opted_out" in self.found["people"]:

@@ -334,6 +334,19 @@ def email_key(address: str) -> str:
     return visible(address).strip().casefold()
 
 
+# An address inside what staff paste: `Anne <a@b.org>`, `mailto:a@b.org`, `a@b.org; c@d.org`.
+_ADDRESS_IN_TEXT = re.compile(r"[^\s<>;,:()\[\]\"'?]+@[^\s<>;,:()\[\]\"'?]+")
+
+
+def email_keys(cell: str) -> set[str]:
+    """Every address a cell carries, as compared (see `email_key`): the whole cell, and each
+    address written in it (`Anne <A@b.org>; c@d.org` → a@b.org and c@d.org). For opt-out:
+    a row that opted out opts out every address it names, however it was typed."""
+    cleaned = visible(cell)
+    found = (m.rstrip(".") for m in _ADDRESS_IN_TEXT.findall(cleaned))
+    return {key for key in (email_key(cleaned), *map(email_key, found)) if key}
+
+
 # The everyday address (ASCII, dot-atom local part, hostname labels, alphabetic TLD): accepted
 # without email-validator, which costs ~0.1 ms an address; anything else goes through it.
 # email-validator is imported only then: importing it compiles its RFC grammars (~60 ms, a
