@@ -344,6 +344,31 @@ def test_an_unreadable_date_is_reported_as_unreadable_with_its_cell(
     assert "\n  → écrivez une date qui existe" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("header", "typed", "cell"),
+    [("Début", "9.30", "E16"), ("Fin", "onze heures", "F16")],
+    ids=["start", "end"],
+)
+def test_an_unreadable_time_stops_the_drafting_with_its_cell(
+    run_gt: Run, demo_xlsx: Path, tmp_path: Path, header: str, typed: str, cell: str
+) -> None:
+    """Staff typed a time the tool cannot read: the invitations must not go out without it
+    (an all-day calendar entry), as they do not without a readable date."""
+    move_meeting(demo_xlsx, "R-2020-AI-4", **{header: typed})
+    before = demo_xlsx.read_bytes()
+    out = tmp_path / "x"
+    result = run_gt(
+        "--sheet", demo_xlsx, "--as-of", AS_OF, "draft-invitations", "R-2020-AI-4", "--out", out
+    )
+    assert result.exit_code == 3, result.output
+    assert (
+        f"Réunions!{cell} : l'heure de {header.lower()} de la réunion R-2020-AI-4 est illisible « {typed} »"
+        in (result.stderr)
+    )
+    assert "\n  → écrivez l'heure comme 9h30 ou 09:30" in result.stderr
+    assert not out.exists() and demo_xlsx.read_bytes() == before
+
+
 def test_every_error_line_is_followed_by_what_to_do(
     run_gt: Run, small_xlsx: Path, tmp_path: Path
 ) -> None:

@@ -547,6 +547,11 @@ class _Loader:
                 video_link=self.check_text(row, "video_link", "le lien visio"),
                 source=row.source(),
                 unreadable_date="" if when is not None else row.text("date"),
+                unreadable_times=tuple(
+                    (key, row.text(key))
+                    for key, moment in (("start", start), ("end", end))
+                    if moment is None and row.text(key)
+                ),
             )
 
     def check_times(

@@ -182,6 +182,8 @@ class Meeting:
     video_link: str = ""
     source: RowSource | None = field(default=None, compare=False)
     unreadable_date: str = field(default="", compare=False)  # the cell, when not a date
+    # ("start" or "end", the cell) for each time cell that is not a time
+    unreadable_times: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

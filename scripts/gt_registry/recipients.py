@@ -347,7 +347,8 @@ def plan_invitations(
     only_new: bool,
     force: bool,
 ) -> InvitationPlan:
-    """Who gets a draft for `meeting`; a meeting without date, or past (unless `force`), is refused."""
+    """Who gets a draft for `meeting`; a meeting without a readable date or time, or past
+    (unless `force`), is refused."""
     if meeting.date is None:
         where = meeting.source.cell("date").ref if meeting.source else meeting.id
         if meeting.unreadable_date:
@@ -359,6 +360,14 @@ def plan_invitations(
         raise MeetingTimeError(
             f"{where} : la réunion {meeting.id} n'a pas de date",
             "indiquez la date dans l'onglet Réunions, puis relancez",
+        )
+    for key, typed in meeting.unreadable_times:
+        where = meeting.source.cell(key).ref if meeting.source else meeting.id
+        what = "début" if key == "start" else "fin"
+        raise MeetingTimeError(
+            f"{where} : l'heure de {what} de la réunion {meeting.id} est illisible « {typed} »",
+            "écrivez l'heure comme 9h30 ou 09:30, ou videz la cellule pour une invitation sans "
+            "horaire, puis relancez ; « gt check » liste les autres cellules à corriger",
         )
     if meeting.date < today and not force:
         raise SelectionError(
