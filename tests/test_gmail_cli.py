@@ -4,6 +4,7 @@ no duplicates ever, meetings moved, drafts sent or edited by staff, faults."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -431,3 +432,48 @@ def test_two_gmail_runs_at_once_on_sheets_keep_both_runs_records(
     journal = fake_sheets.tab(key, "Journal")
     assert sum("R-AI-1" in str(row) for row in journal) == 1
     assert sum("R-FI-1" in str(row) for row in journal) == 1
+
+
+def test_drafts_whose_registry_write_failed_are_recorded_by_the_next_run_not_doubled(
+    run_gt: Run,
+    make_workbook: Callable[..., Path],
+    config: Config,
+    fake_gmail: FakeGmail,
+    authorized_user_file: Path,
+    tmp_path: Path,
+) -> None:
+    """The workbook saved by someone else while the drafts were being created: the run's
+    registry write is refused (exit 3), the drafts are in Gmail with no row in Brouillons.
+    They were noted on this computer; the next run records them and creates nothing."""
+    path = make_workbook(small_registry())
+
+    def staff_save(_fake: FakeGmail) -> None:
+        stamp = path.stat().st_mtime_ns + 10**9
+        os.utime(path, ns=(stamp, stamp))
+
+    fake_gmail.on_request("drafts.create", staff_save)
+    before = path.read_bytes()
+    result = gmail_draft(
+        run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail", debug=False
+    )
+    assert result.exit_code == 3, result.output
+    assert "brouillons écrits dans Gmail" in result.stderr
+    assert "notés sur cet ordinateur" in result.stderr
+    assert "sans créer de doublon" in result.stderr
+    assert path.read_bytes() == before and brouillons(path, config) == []
+    created = {d.id for d in fake_gmail.drafts()}
+    assert len(created) == 3
+    (noted,) = (tmp_path / "state" / "gt-registry" / "brouillons-gmail").iterdir()
+    assert noted.stat().st_mode & 0o077 == 0
+
+    again = gmail_draft(run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail")
+    assert again.exit_code == 0, again.output
+    assert fake_gmail.count("drafts.create") == 3  # none created again
+    assert {d.id for d in fake_gmail.drafts()} == created
+    assert {r.draft_id for r in brouillons(path, config)} == created
+    assert not noted.exists()
+    journal = WorkbookBackend(path, config).read().tabs["Journal"]
+    assert "3 brouillon(s) Gmail d'un passage précédent enregistré(s)" in str(journal[-1])
+
+    third = gmail_draft(run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail")
+    assert third.exit_code == 0 and len(brouillons(path, config)) == 3  # nothing written

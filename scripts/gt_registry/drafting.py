@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -53,7 +53,7 @@ from .session import Loaded, Session
 if TYPE_CHECKING:  # Gmail's modules (google-auth, requests) are imported by --gmail runs only
     from .config import Config
     from .errors import RegistryError
-    from .gmail_plan import GmailTarget
+    from .gmail_plan import GmailTarget, Record
     from .gmail_push import Pushed
 
 PROBLEMS_IN_JOURNAL = 20  # skipped people named in the Journal's Problèmes cell
@@ -90,7 +90,7 @@ def write_and_record(
     else:
         drafts_rows, people, changes = _push_to_gmail(run, loaded, now, detail, drafted)
         if not drafts_rows:
-            return  # nothing changed in Gmail: nothing to record
+            return  # nothing changed in Gmail, nothing left to record: nothing to write
     tab = run.config.tab("journal")
     rows: Rows = loaded.snapshot.tabs.get(tab) or []
     by = run.backend.identity()
@@ -110,12 +110,23 @@ def write_and_record(
         if drafted.pushed is not None:
             raise SourceError(
                 f"brouillons écrits dans Gmail ({drafted.pushed.mailbox}), mais l'onglet Brouillons et le Journal n'ont pas pu être mis à jour : {err.message}",
-                "avant de relancer, supprimez dans Gmail les brouillons de ce passage (ils seraient recréés en double), ou relancez quand le registre est accessible en gardant cela en tête",
+                f"ils sont notés sur cet ordinateur ({drafted.pending}) : relancez la même commande d'ici, quand le registre est accessible ; elle les enregistre sans créer de doublon",
             ) from err
         raise SourceError(
             f"brouillons écrits dans {drafted.output.folder}, mais le Journal n'a pas pu être mis à jour : {err.message}",
             "notez-le avant tout --only-new (ces personnes seraient rédigées à nouveau), puis relancez quand le registre est accessible",
         ) from err
+    if drafted.pending is not None:
+        _forget_recorded(drafted)
+
+
+def _forget_recorded(drafted: Drafted) -> None:
+    """The drafts noted on this computer that the registry now holds, forgotten there."""
+    from . import gmail_pending
+
+    assert drafted.pending is not None
+    with suppress(OSError):  # kept: the next run finds them in Brouillons, adds nothing
+        gmail_pending.forget(drafted.pending, drafted.recorded)
 
 
 def _push_to_gmail(
@@ -124,7 +135,7 @@ def _push_to_gmail(
     """--gmail: the drafts put into Gmail; (the Brouillons rows to append, or nothing when
     Gmail is unchanged; the people written; the Journal's `Changements`). A push stopped
     midway still gives the rows of the drafts it wrote (then `gmail_failure` says so)."""
-    from . import gmail_drafting
+    from . import gmail_drafting, gmail_pending
     from .gmail_push import PushAborted
 
     assert drafted.gmail is not None
@@ -132,27 +143,36 @@ def _push_to_gmail(
         filter(None, (detail.get("modele"), detail.get("groupe"), detail.get("saison")))
     )
     sequence = int(detail["sequence"]) if detail.get("sequence", "").isdigit() else None
+    rows = loaded.snapshot.tabs.get(run.config.tab(gmail_drafting.DRAFTS_TAB))
+    drafted.pending = gmail_pending.path_for(run.backend.location)
+    earlier = gmail_drafting.unrecorded(rows, drafted.pending)
     try:
         pushed = gmail_drafting.push_drafts(
             run.config,
             loaded.result.registry.owned.get(gmail_drafting.DRAFTS_TAB),
+            earlier,
             drafted.drafts,
             key,
             sequence,
             drafted.gmail,
             now.strftime("%Y-%m-%d %H:%M"),
+            drafted.pending,
         )
     except PushAborted as err:
         pushed = err.pushed
     drafted.pushed = pushed
-    if not pushed.written:
-        return {}, [], ""
-    changes = f"{len(pushed.written)} brouillon(s) Gmail écrit(s) pour {key} ({pushed.mailbox})"
-    if pushed.aborted:
-        changes += f", passage interrompu ({pushed.aborted})"
+    drafted.recorded = [*earlier, *pushed.appended]
+    changes = []
+    if pushed.written:
+        changes.append(
+            f"{len(pushed.written)} brouillon(s) Gmail écrit(s) pour {key} ({pushed.mailbox})"
+            + (f", passage interrompu ({pushed.aborted})" if pushed.aborted else "")
+        )
+    if earlier:
+        changes.append(f"{len(earlier)} brouillon(s) Gmail d'un passage précédent enregistré(s)")
     people = [person for _key, person in pushed.written]
-    rows = loaded.snapshot.tabs.get(run.config.tab(gmail_drafting.DRAFTS_TAB))
-    return gmail_drafting.rows_to_append(run.config, rows, pushed), people, changes
+    rows_out = gmail_drafting.rows_to_append(run.config, rows, drafted.recorded)
+    return rows_out, people, "; ".join(changes)
 
 
 # -- what one run drafted ------------------------------------------------------------------
@@ -169,6 +189,8 @@ class Drafted:
     dry_run: bool
     gmail: GmailTarget | None = field(default=None, init=False)  # --gmail: where to
     pushed: Pushed | None = field(default=None, init=False)  # --gmail: what was done there
+    pending: Path | None = field(default=None, init=False)  # --gmail: noted on this computer
+    recorded: list[Record] = field(default_factory=list, init=False)  # --gmail: to Brouillons
 
     def gmail_lines(self, what: str) -> list[Line]:
         """The summary of a --gmail run (or dry run): what Gmail holds now, and why."""

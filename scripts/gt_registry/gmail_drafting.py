@@ -10,13 +10,23 @@ the rules. Nothing here prints: the lines come back as (text, tone).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
+from pathlib import Path
 
-from . import auth
+from . import auth, gmail_pending
 from .composer import Draft
 from .config import Config
 from .errors import RegistryError
 from .gmail import GmailClient
-from .gmail_plan import HEADERS, GmailTarget, Outgoing, digest, records_from_rows, records_to_rows
+from .gmail_plan import (
+    HEADERS,
+    GmailTarget,
+    Outgoing,
+    Record,
+    digest,
+    records_from_rows,
+    records_to_rows,
+)
 from .gmail_push import Pushed, push
 from .model import Rows
 
@@ -44,28 +54,54 @@ def client_for(config: Config, target: GmailTarget) -> GmailClient:
 def push_drafts(
     config: Config,
     owned_rows: Rows | None,
+    earlier: Sequence[Record],
     drafts: Sequence[Draft],
     key: str,
     sequence: int | None,
     target: GmailTarget,
     when: str,
+    pending: Path,
 ) -> Pushed:
-    """Every draft put into Gmail (created, updated in place, or left alone and why)."""
+    """Every draft put into Gmail (created, updated in place, or left alone and why), each
+    noted in `pending` as soon as Gmail confirms it; `earlier`, the records an earlier run
+    noted there but could not write to the registry, count as if they were in `Brouillons`."""
     client = client_for(config, target)
-    records = records_from_rows(owned_rows)
-    return push(client, outgoing(drafts, key, sequence), records, when=when, force=target.force)
+    records = [*records_from_rows(owned_rows), *earlier]
+
+    def note(written: list[Record]) -> None:
+        with suppress(OSError):  # a safety net: the run's registry write records them too
+            gmail_pending.note(pending, written)
+
+    return push(
+        client,
+        outgoing(drafts, key, sequence),
+        records,
+        when=when,
+        force=target.force,
+        note=note,
+    )
 
 
-def rows_to_append(config: Config, rows: Rows | None, pushed: Pushed) -> dict[str, Rows]:
+def unrecorded(rows: Rows | None, pending: Path) -> list[Record]:
+    """The records noted on this computer that `Brouillons` (`rows`, as read) lacks."""
+    recorded = set(records_from_rows(rows))
+    return [r for r in gmail_pending.read(pending) if r not in recorded]
+
+
+def rows_to_append(
+    config: Config, rows: Rows | None, appended: Sequence[Record]
+) -> dict[str, Rows]:
     """The `Brouillons` rows of what the run wrote, appended (never the tab rewritten: two
     runs at once on Google Sheets both keep their rows, as for the Journal), after the
     header row when the tab has none (`rows`: the tab as read). A (meeting or mailing,
     person) written again gets a new row; the last one is read (`gmail_plan.decide`)."""
+    if not appended:
+        return {}
     header = not any(
         [str(v or "").strip() for v in row][: len(HEADERS)] == list(HEADERS)
         for row in (rows or [])[:HEADER_SEARCH]
     )
-    return {config.tab(DRAFTS_TAB): records_to_rows(pushed.appended, header=header)}
+    return {config.tab(DRAFTS_TAB): records_to_rows(appended, header=header)}
 
 
 def incomplete(pushed: Pushed) -> GmailIncomplete | None:

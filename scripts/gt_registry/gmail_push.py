@@ -88,18 +88,28 @@ def push(
     when: str,
     force: bool = False,
     update: Callable[[Outgoing], Outgoing] = as_update,
+    note: Callable[[list[Record]], None] | None = None,
 ) -> Pushed:
     """Every draft put into Gmail. Stopped midway by anything (Ctrl-C included) once the
     drafts are listed, it raises `PushAborted` carrying the records of the drafts written so
     far, so that the run's one registry write still records them (a re-run then duplicates
-    nothing); the error before that point (nothing written) goes through as it is."""
+    nothing); the error before that point (nothing written) goes through as it is. `note`
+    is given each draft's record the moment Gmail confirms it (see `gmail_pending`)."""
     mailbox = client.profile()
     before = client.list_drafts()
     existing = {d.id: d.message_id for d in before}
     decisions = decide(outgoing, records, existing, mailbox=mailbox, force=force)
     result = Pushed(mailbox, decisions)
+
+    def confirmed(decision: Decision, ref: DraftRef) -> None:
+        result.written[(decision.key, decision.person)] = ref
+        if note is not None:
+            pair = {(decision.key, decision.person): (ref.id, ref.message_id)}
+            note(written_records([decision], pair, mailbox=mailbox, when=when))
+
     try:
-        _rounds(client, [d for d in decisions if d.writes], set(existing), result, update)
+        writes = [d for d in decisions if d.writes]
+        _rounds(client, writes, set(existing), result, update, confirmed)
     except BaseException as err:
         result.aborted = _why(err)
         _finish(result, client, records, when)
@@ -114,11 +124,12 @@ def _rounds(
     known: set[str],
     result: Pushed,
     update: Callable[[Outgoing], Outgoing],
+    confirmed: Callable[[Decision, DraftRef], None],
 ) -> None:
     for round_ in range(ROUNDS + 1):
         if not pending:
             return
-        uncertain = _write(client, pending, result, update)
+        uncertain = _write(client, pending, result, update, confirmed)
         known |= {ref.id for ref in result.written.values()}
         if not uncertain:
             return
@@ -132,7 +143,7 @@ def _rounds(
         for decision in uncertain:
             ref = found.get((decision.key, decision.person))
             if ref is not None:
-                result.written[(decision.key, decision.person)] = ref
+                confirmed(decision, ref)
                 known.add(ref.id)
         pending = [d for d in uncertain if (d.key, d.person) not in result.written]
         result.unsettled.clear()  # found, or known not to exist: created again next round
@@ -160,6 +171,7 @@ def _write(
     pending: Sequence[Decision],
     result: Pushed,
     update: Callable[[Outgoing], Outgoing],
+    confirmed: Callable[[Decision, DraftRef], None],
 ) -> list[Decision]:
     """Creates and updates on the pool; returns the creates whose answer was lost. Each
     write that went through is noted in `result` as soon as it did, and every create is
@@ -200,7 +212,7 @@ def _write(
             result.unsettled.pop(pair, None)
             if kind == "written":
                 assert isinstance(value, DraftRef)
-                result.written[pair] = value
+                confirmed(decision, value)
             else:
                 result.failed.append((decision, str(value)))
 

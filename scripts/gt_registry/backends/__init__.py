@@ -93,6 +93,7 @@ class InitReport:
 
 class Backend(Protocol):
     description: str
+    location: str  # the same registry's same name from any folder: a real path, an address
 
     def read(self) -> Snapshot: ...
 

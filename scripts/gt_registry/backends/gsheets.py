@@ -168,6 +168,7 @@ class GoogleSheetsBackend:
         self.key = key
         self.config = config
         self.description = SHEETS_URL.format(key=key)
+        self.location = self.description
         self._credentials: Credentials | None = None
         self._client: gspread.Client | None = None
         # Configured tab name → its real name, as found by the last read: later reads ask

@@ -103,6 +103,7 @@ class WorkbookBackend:
         self.path = path
         self.config = config
         self.description = f"classeur {path}"
+        self.location = os.path.realpath(path)
         self._lock: WorkbookLock | None = None  # held by `exclusive()`
 
     def identity(self) -> str:
