@@ -128,6 +128,21 @@ def test_unknown_status() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
+    [(1, PRESENT), ("1", PRESENT), (1.0, PRESENT), ("✓", PRESENT), (0, ABSENT), ("0", ABSENT)],
+)
+def test_a_status_ticked_as_one_or_zero_is_present_or_absent(raw: object, expected: str) -> None:
+    """1/0, as on the yes/no columns: a 0 is not an empty cell (present by default)."""
+    assert parsing.status(raw) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("raw", [2, "2", 2.5, "?", "-", "--", "✗"])
+def test_a_status_without_a_word_is_not_read_as_present(raw: object) -> None:
+    with pytest.raises(ValueError, match="non compris"):
+        parsing.status(raw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
     [
         ("AI, FI", ("AI", "FI")),
         ("AI;FI ; PDMI", ("AI", "FI", "PDMI")),

@@ -248,6 +248,20 @@ def test_future_meeting_is_reported_not_counted(
     assert sheet(path, "Journal")[1][4] == "1 (Présences!A13)"
 
 
+@pytest.mark.parametrize(("typed", "problems"), [(0, 0), ("0", 0), ("?", 1)], ids=["0", "'0'", "?"])
+def test_a_status_of_zero_or_without_a_word_is_never_a_presence(
+    run_gt: Run, make_workbook: Callable[..., Path], typed: object, problems: int
+) -> None:
+    """P-2 was present once; a second row marked 0 (absent, as on the yes/no columns) or
+    « ? » must not make her active."""
+    path = make_workbook(with_rows(Presences=[["R-FI-1", "P-2", typed]]))
+    result = run_gt("--sheet", path, *AS_OF, "sync-eligibility")
+    assert result.exit_code == (1 if problems else 0), result.output
+    if problems:
+        assert "  Présences!C13 : statut « ? » non compris" in result.stderr
+    assert without_date(sheet(path, "Éligibilité")) == EXPECTED
+
+
 def test_unknown_person_and_meeting_are_reported_others_still_right(
     run_gt: Run, make_workbook: Callable[..., Path]
 ) -> None:

@@ -245,13 +245,19 @@ def _minute(moment: dt.time) -> dt.time:
 
 @lru_cache(maxsize=4096, typed=True)  # staff repeat the same few spellings
 def status(value: Value) -> str:
-    """`présent` (default when empty), `excusé`, `absent`, any gender or inclusive form."""
-    word = re.sub(r"[^a-z]", "", fold(text(value)))
-    if word == "" or word.startswith("present") or word in {"x", "oui", "yes", "true", "1", "p"}:
+    """`présent` (default when empty), `excusé`, `absent`, any gender or inclusive form;
+    `1`/`0` as on the yes/no columns. A cell without a word (`?`, `2`, `-`) is not a status."""
+    typed = fold(text(value))
+    word = re.sub(r"[^a-z]", "", typed)
+    if typed in ("", "1", "✓", "✔"):
+        return PRESENT
+    if typed == "0":
+        return ABSENT
+    if word.startswith("present") or word in {"x", "oui", "yes", "true", "p"}:
         return PRESENT
     if word.startswith("excus") or word == "e":
         return EXCUSED
-    if word.startswith("absent") or word in {"non", "no", "false", "0", "a"}:
+    if word.startswith("absent") or word in {"non", "no", "false", "a"}:
         return ABSENT
     raise ValueError(f"statut « {text(value)} » non compris (attendu : présent, excusé ou absent)")
 
