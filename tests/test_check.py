@@ -96,6 +96,22 @@ def test_messy_registry_lists_every_problem_with_its_cell(
         assert line.startswith(start), f"{line!r} should start with {start!r}"
 
 
+def test_a_value_with_a_line_break_still_gives_one_problem_per_line(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
+    """A quoted cell holding line breaks (`ORG-1` and `ORG-9` on two lines) must not split
+    its problem over several lines: each line of `gt check` begins with its cell."""
+    tabs = copy.deepcopy(small_registry())
+    tabs["Personnes"][1][4] = "ORG-7\nORG-9"
+    tabs["Personnes"][2][7] = "non\r\noui"
+    result = run_gt("--sheet", make_workbook(tabs), *AS_OF, "check")
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and all(line.startswith("Personnes!") for line in lines), lines
+    assert lines[0].startswith("Personnes!E2 : organisation inconnue « ORG-7⏎ORG-9 »")
+    assert lines[1].startswith("Personnes!H3 : « non⏎oui » n'est pas oui/non")
+
+
 def test_unknown_person_suggests_the_closest_id(
     run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
 ) -> None:

@@ -7,6 +7,7 @@ turns them into these records, so the rules never know where the data came from.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -73,6 +74,9 @@ class Location:
         return f"{self.tab}!{column_letter(self.column)}{self.row}"
 
 
+_LINE_BREAKS = re.compile(r"\r\n|[\n\r\v\f\x85\u2028\u2029]")
+
+
 @dataclass(frozen=True)
 class Problem:
     """A data problem found in the sheet: where, a stable code, a French message and a hint."""
@@ -83,8 +87,9 @@ class Problem:
     hint: str = ""
 
     def __str__(self) -> str:
+        """One line, whatever the cell quoted: a line break in it is shown as ⏎."""
         text = f"{self.location.ref} : {self.message}"
-        return f"{text} ({self.hint})" if self.hint else text
+        return _LINE_BREAKS.sub("⏎", f"{text} ({self.hint})" if self.hint else text)
 
     def as_dict(self) -> dict[str, Any]:
         return {
