@@ -14,9 +14,9 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Template
 
@@ -32,13 +32,15 @@ from .contexts import (
     season_span,
     sender_for,
 )
-from .eligibility import Season
 from .errors import TemplateFailure
 from .mail import DraftFactory, Envelope, Mailbox, UnsafeHeader, attachment
 from .model import BREAKFAST, EVENING, LAUNCH, MEETING, Meeting, Person, Registry
 from .parsing import did_you_mean
 from .recipients import Skipped, cell_of
 from .rendering import Folders, find_template, load_template, render, template_names
+
+if TYPE_CHECKING:
+    from .eligibility import Season
 
 TEMPLATE_KINDS = {
     MEETING: "reunion",
@@ -205,9 +207,11 @@ def compose_all(
     people: Sequence[Person],
     extra: Extra | None = None,
     tick: Callable[[], None] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> tuple[list[Draft], list[Skipped]]:
-    """Every draft, in memory; a template error raises before anything is written."""
-    names = file_names(people)
+    """Every draft, in memory; a template error raises before anything is written. `names`:
+    the people's `file_names`, when the caller has them already."""
+    names = file_names(people) if names is None else names
     drafts: list[Draft] = []
     skipped: list[Skipped] = []
     for person in people:

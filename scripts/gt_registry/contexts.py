@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import i18n
 from .config import Config
-from .eligibility import PersonStatus, Season, season_for
 from .mail import Mailbox
 from .model import Meeting, Person, Registry
 from .recipients import MeetingState
+
+if TYPE_CHECKING:  # eligibility is imported by the runs that need it (a Lancement, a mailing)
+    from .eligibility import PersonStatus, Season
 
 Extra = Callable[[Person, str], dict[str, Any]]  # per-person context, given the language
 
@@ -131,6 +133,8 @@ def season_context(
     registry: Registry, config: Config, meeting: Meeting, language: str
 ) -> dict[str, Any]:
     """For a Lancement: the groups, and the meetings already scheduled later in the season."""
+    from .eligibility import season_for
+
     day = meeting.date or dt.date.min
     season = season_for(day, config.season_first_month, config.season_last_month)
     later = sorted(

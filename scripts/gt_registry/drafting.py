@@ -28,7 +28,6 @@ from .composer import (
     mailing_composer,
 )
 from .contexts import Extra, change_extra, mailing_extra
-from .eligibility import Season, compute_eligibility
 from .errors import SelectionError, SourceError, WriteFailed
 from .files import protected_places
 from .i18n import plural
@@ -50,8 +49,9 @@ from .recipients import (
 )
 from .session import Loaded, Session
 
-if TYPE_CHECKING:  # Gmail's modules (google-auth, requests) are imported by --gmail runs only
+if TYPE_CHECKING:  # imported by the runs that need them: Gmail (--gmail), eligibility (draft-emails)
     from .config import Config
+    from .eligibility import Season
     from .errors import RegistryError
     from .gmail_plan import GmailTarget, Record
     from .gmail_push import Pushed
@@ -427,11 +427,12 @@ def _render(
     to_files: bool = True,
 ) -> tuple[list[Draft], list[Skipped]]:
     """An existing output refused first (unless a dry run, or --gmail), then every draft in memory."""
+    names = file_names(people)
     if to_files and not dry_run:
-        check_output(output, file_names(people).values())
+        check_output(output, names.values())
     built = composer()
     with progress(len(people)) as tick:
-        return compose_all(built, people, extra, tick)
+        return compose_all(built, people, extra, tick, names)
 
 
 def _finish(
@@ -536,6 +537,8 @@ def draft_emails(
     `composed` is given the drafts once all are rendered, before anything is written."""
     config, registry = run.config, loaded.result.registry
     require_opt_out_column(registry)
+    from .eligibility import compute_eligibility
+
     group = find_group(registry, group_code) if group_code else None
     eligibility = compute_eligibility(registry, config, run.today)
     season = eligibility.season

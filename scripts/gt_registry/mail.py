@@ -19,7 +19,6 @@ import datetime as dt
 import email.utils
 import hashlib
 import json
-import mailbox
 import os
 import re
 import secrets
@@ -592,6 +591,8 @@ def _write_files(folder: Path, files: Sequence[tuple[str, bytes]]) -> None:
 
 
 def _write_mbox(path: Path, messages: Iterable[bytes]) -> None:
+    import mailbox  # --mbox only
+
     def save(temp: Path) -> None:
         temp.unlink()  # mailbox.mbox creates it
         box = mailbox.mbox(temp, create=True)

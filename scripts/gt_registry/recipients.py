@@ -14,14 +14,17 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .audience import invited_people, require_audience
-from .eligibility import Eligibility
 from .errors import SelectionError
 from .ics import MeetingTimeError
 from .journal import JournalEntry, expand_ids
 from .model import EVENING, GROUP_MEETING_TYPES, LAUNCH, Meeting, Person, Registry
 from .parsing import closest, did_you_mean
+
+if TYPE_CHECKING:  # eligibility is computed by the mailings only, not by draft-invitations
+    from .eligibility import Eligibility
 
 INVITATION_COMMAND = "draft-invitations"
 MAILING_COMMAND = "draft-emails"

@@ -67,6 +67,7 @@ class _Budget:
 
 
 _BUDGET: ContextVar[_Budget | None] = ContextVar("gt_render_budget", default=None)
+_DICT_ATTRIBUTES = frozenset(dir(dict))  # `d.items` is the method, never the key "items"
 
 
 def _check_time() -> None:
@@ -135,7 +136,13 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         return super().call(__context, __obj, *args, **kwargs)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        _check_time()
+        budget = _BUDGET.get()  # `person.first_name`: the most frequent step, checks inline
+        if budget is not None and time.monotonic() > budget.deadline:
+            budget.check_time()
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES and attribute in obj:
+            # What the sandbox returns too, once `getattr` has failed: a plain dict has no
+            # attribute of that name (raising and catching that error is the costly part).
+            return obj[attribute]
         if isinstance(obj, str) and attribute in ("format", "format_map"):
             _check_widths([obj])  # the sandbox wraps str.format: its widths are checked here
         return super().getattr(obj, attribute)

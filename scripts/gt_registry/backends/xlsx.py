@@ -43,7 +43,6 @@ from xml.etree import ElementTree as ET
 
 from ..errors import SourceError, WriteFailed
 from ..files import TEMP_PREFIX, atomic_write
-from ..initplan import Dropdown, TabPlan, plan_init
 from ..model import Location, Problem, Rows, Value, column_letter, column_number
 from . import (
     NOTHING_APPENDED,
@@ -62,6 +61,7 @@ except ImportError:  # pragma: no cover
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..initplan import Dropdown, TabPlan
 
 Notice = Callable[[str], None]
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a Compound File: .xls, or an encrypted .xlsx
@@ -273,6 +273,8 @@ class WorkbookBackend:
         """Apply `initplan.plan_init`'s plan to the workbook through the lossless writer, or
         to a new workbook when there is none or with `force` (which replaces a workbook, and
         only a workbook), in one atomic write."""
+        from ..initplan import plan_init  # `gt init` only: a drafting run does not compile it
+
         exists = self.path.exists() or self.path.is_symlink()
         if exists and force:
             _refuse_unless_workbook(self.path)

@@ -22,6 +22,7 @@ from ..session import Loaded, Session, Settings
 if TYPE_CHECKING:  # the drafting core (Jinja, mail) is imported by the commands that draft
     from ..drafting import Drafted
     from ..eligibility import Season
+    from ..gmail_plan import GmailTarget
     from ..lines import Line
 
 # Click's own messages in French, before any option below is declared (see click_fr.py).
@@ -193,6 +194,16 @@ def check_gmail(ctx: click.Context, gmail: bool, **others: Any) -> None:
                 "Gmail, et seuls ceux qui manquent ou ont changé y sont écrits",
                 ctx,
             )
+
+
+def gmail_target(gmail: bool, user: str | None, force: bool) -> GmailTarget | None:
+    """`--gmail` (or `--gmail-user`) and `--force`, or None: the Gmail modules are imported
+    by --gmail runs only."""
+    if not (gmail or user):
+        return None
+    from ..gmail_plan import GmailTarget
+
+    return GmailTarget(user, force)
 
 
 def dry_run_option(function: F) -> F:

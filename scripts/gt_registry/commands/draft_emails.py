@@ -8,7 +8,6 @@ import click
 
 from .. import drafting
 from ..composer import MEETING_KINDS
-from ..gmail_plan import GmailTarget
 from .common import (
     GtCommand,
     check_gmail,
@@ -16,6 +15,7 @@ from .common import (
     echo_drafted,
     echo_warnings,
     gmail_options,
+    gmail_target,
     progress,
     read_registry,
     registry_options,
@@ -126,6 +126,6 @@ def draft_emails(
         force=force,
         progress=progress,
         composed=echo_warnings,
-        gmail=GmailTarget(gmail_user, force) if gmail or gmail_user else None,
+        gmail=gmail_target(gmail, gmail_user, force),
     )
     echo_drafted(ctx, result)

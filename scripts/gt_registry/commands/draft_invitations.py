@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from .. import drafting
-from ..gmail_plan import GmailTarget
 from .common import (
     GtCommand,
     check_gmail,
@@ -15,6 +14,7 @@ from .common import (
     echo_drafted,
     echo_warnings,
     gmail_options,
+    gmail_target,
     progress,
     read_registry,
     registry_options,
@@ -102,7 +102,7 @@ def draft_invitations(
         force=force,
         progress=progress,
         composed=echo_warnings,
-        gmail=GmailTarget(gmail_user, force) if gmail or gmail_user else None,
+        gmail=gmail_target(gmail, gmail_user, force),
     )
     echo_drafted(ctx, result)
 
