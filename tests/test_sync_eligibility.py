@@ -262,6 +262,24 @@ def test_a_status_of_zero_or_without_a_word_is_never_a_presence(
     assert without_date(sheet(path, "Éligibilité")) == EXPECTED
 
 
+def test_attendance_by_e_mail_counts_for_the_row_whose_address_is_valid(
+    run_gt: Run, make_workbook: Callable[..., Path]
+) -> None:
+    """P-9 repeats P-1's address (reported as a duplicate, which P-9's row is): attendance
+    typed with that address is P-1's, the person the address belongs to."""
+    path = make_workbook(
+        with_rows(
+            Personnes=[["P-9", "Anne", "Aubert", "ANNE@alpha.org", "ORG-1", "AI", "", "", "", ""]],
+            Presences=[["R-PD-1", "anne@alpha.org", "présente"]],
+        )
+    )
+    result = run_gt("--sheet", path, *AS_OF, "sync-eligibility")
+    assert result.exit_code == 1, result.output  # the duplicate address
+    got = {row[0]: row for row in without_date(sheet(path, "Éligibilité"))[1:]}
+    assert "P-9" not in got
+    assert got["P-1"][5] == "4" and "PDMI 05/02" in got["P-1"][9]
+
+
 def test_unknown_person_and_meeting_are_reported_others_still_right(
     run_gt: Run, make_workbook: Callable[..., Path]
 ) -> None:

@@ -585,7 +585,12 @@ class _Loader:
     def attendance(self, rows: list[_Row]) -> None:
         # The largest tab (100k rows at 10k people): cells are read by index, not by name.
         people = self.registry.people
-        by_ref = {parsing.email_key(p.email): p.id for p in people.values() if p.email}
+        # An address names the person it belongs to: the row where it is valid and first, not
+        # a later row repeating it (reported as a duplicate).
+        by_ref: dict[str, str] = {}
+        for person in sorted(people.values(), key=lambda p: not p.email_valid):
+            if person.email:
+                by_ref.setdefault(parsing.email_key(person.email), person.id)
         by_ref.update({pid.casefold(): pid for pid in people})
         meetings = self.registry.meetings
         meetings_ci = {mid.casefold(): mid for mid in meetings}
