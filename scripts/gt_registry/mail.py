@@ -27,6 +27,7 @@ import stat
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from email.charset import Charset
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage, MIMEPart
 from email.policy import EmailPolicy
@@ -267,6 +268,7 @@ class DraftFactory:
 
 CRLF = "\r\n"
 CRLF_B = b"\r\n"
+UTF8 = Charset("utf-8")  # one for the run: `formataddr` would build one per non-ASCII name
 
 
 def fold_header(name: str, value: str | Address) -> bytes:
@@ -286,7 +288,7 @@ def fold_header(name: str, value: str | Address) -> bytes:
 def to_line(recipient: Address) -> bytes:
     """The `To` line for one address: `email.utils.formataddr` when it fits on one line (the
     common case, fast), the header registry's folding otherwise."""
-    value = email.utils.formataddr((recipient.display_name, recipient.addr_spec), charset="utf-8")
+    value = email.utils.formataddr((recipient.display_name, recipient.addr_spec), charset=UTF8)
     if len(value) <= 70 and value.isascii():
         return f"To: {value}{CRLF}".encode("ascii")
     return POLICY.fold_binary("To", POLICY.header_factory("To", recipient))
