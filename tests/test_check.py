@@ -175,6 +175,34 @@ def test_missing_header_without_a_near_miss_points_at_the_first_free_cell(
     assert problem["hint"] == "ajoutez une colonne « Date » en ligne 1"
 
 
+@pytest.mark.parametrize(
+    ("typed", "field"), [("Groupes (GT)", "Groupes"), ("Langue parlée", "Langue")]
+)
+def test_an_optional_column_whose_header_looks_like_one_is_said_not_silently_ignored(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path], typed: str, field: str
+) -> None:
+    tabs = small_registry()
+    column = tabs["Personnes"][0].index(field)
+    tabs["Personnes"][0][column] = typed
+    result = run_gt("--sheet", make_workbook(tabs), *AS_OF, "check", "--json")
+    assert result.exit_code == 1
+    (problem,) = [p for p in json.loads(result.stdout) if p["code"] == "header_near_miss"]
+    assert problem["cell"] == f"Personnes!{'ABCDEFGHIJ'[column]}1"
+    assert f"« {typed} » non reconnu" in problem["message"]
+    assert problem["hint"] == f"si c'est la colonne « {field} », renommez l'en-tête « {field} »"
+
+
+def test_extra_columns_and_headers_found_are_not_taken_for_near_misses(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
+) -> None:
+    tabs = small_registry()
+    for row in tabs["Personnes"]:
+        row.append("Groupes (GT)" if row is tabs["Personnes"][0] else "")
+    tabs["Personnes"][0][tabs["Personnes"][0].index("Notes")] = "Suivi"
+    result = run_gt("--sheet", make_workbook(tabs), *AS_OF, "check", "--json")
+    assert result.exit_code == 0, result.stdout  # Groupes is there: the copy is an extra
+
+
 def test_a_tab_spelled_without_accents_is_found_and_cited_by_its_real_name(
     run_gt: Callable[..., Result], make_workbook: Callable[..., Path]
 ) -> None:

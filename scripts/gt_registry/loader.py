@@ -8,6 +8,7 @@ everyone else is still computed right.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -226,7 +227,33 @@ class _Loader:
                         hint,
                     )
                 )
+        self.near_misses(spec, tab, header_row, found, unused)
         return found if ok else None
+
+    def near_misses(
+        self,
+        spec: TabSpec,
+        tab: str,
+        header_row: int,
+        found: dict[str, int],
+        unused: dict[str, int],
+    ) -> None:
+        """An optional column not found while a header looks like it (« Groupes (GT) » for
+        « Groupes »): said, since the column is otherwise ignored without a word."""
+        for f in spec.fields:
+            if f.required or f.key in found:
+                continue
+            known = [parsing.normalise_header(n) for n in (f.header, *f.aliases)]
+            for header, col in unused.items():
+                if _looks_like(parsing.normalise_header(header), known):
+                    self.report(
+                        Location(tab, header_row, col),
+                        "header_near_miss",
+                        f"en-tête « {header} » non reconnu : la colonne « {f.header} » est "
+                        "absente, cette colonne est ignorée",
+                        f"si c'est la colonne « {f.header} », renommez l'en-tête « {f.header} »",
+                    )
+                    break
 
     def check_text(self, row: _Row, key: str, what: str) -> str:
         """A name-like value: required, control characters reported and replaced by spaces."""
@@ -757,6 +784,16 @@ def _header_row(spec: TabSpec, rows: Rows) -> int | None:
 
     best = max(candidates, key=lambda i: (score(i), -i))
     return best if score(best) else candidates[0]
+
+
+def _looks_like(header: str, known: list[str]) -> bool:
+    """A compared header that starts with a known name (« groupes(gt) », « langueparlee »)
+    or is one typing slip away from it."""
+    return any(
+        (len(name) >= 4 and header.startswith(name))
+        or difflib.SequenceMatcher(None, header, name).ratio() >= 0.85
+        for name in known
+    )
 
 
 def _blank(row: list[Value]) -> bool:
