@@ -878,3 +878,38 @@ def test_sign_in_sheet_of_a_meeting_with_an_unknown_group_names_the_cell(
     )
     assert result.exit_code == 1
     assert "Erreur : Réunions!C3 : Réunion R-AI-1 sans groupe connu" in result.stderr
+
+
+def test_an_address_with_an_accent_before_the_at_is_named_and_left_out_everywhere(
+    run_gt: Callable[..., Result], make_workbook: Callable[..., Path], tmp_path: Path
+) -> None:
+    """« léa@… » passes a syntax check (SMTPUTF8) but a draft cannot carry it: the same
+    problem, with its cell and the fix, in gt check, the lists and the drafts."""
+    from conftest import small_registry
+
+    tabs = small_registry()
+    tabs["Personnes"][2][3] = "brünö@beta.com"  # P-2
+    sheet = make_workbook(tabs)
+    expected = "Personnes!D3 : adresse e-mail « brünö@beta.com » : lettre accentuée"
+    check = run_gt("--sheet", sheet, "--as-of", "2020-06-15", "check")
+    assert check.exit_code == 1 and expected in check.stdout
+    assert "vérifiez l'adresse auprès de la personne" in check.stdout
+    listed = run_gt("--sheet", sheet, "--as-of", "2020-06-15", "contacts", "--format", "emails")
+    assert listed.exit_code == 1 and expected in listed.stderr
+    assert "brünö" not in listed.stdout and "anne@alpha.org" in listed.stdout
+    drafted = run_gt(
+        "--sheet",
+        sheet,
+        "--as-of",
+        "2020-01-02",
+        "draft-invitations",
+        "R-AI-1",
+        "--out",
+        tmp_path / "out",
+    )
+    assert drafted.exit_code == 1, drafted.output
+    assert (
+        "Personnes!D3 : Bruno Bellec (P-2) — lettre accentuée avant @ dans l'adresse "
+        "« brünö@beta.com » : vérifiez-la" in drafted.output
+    )
+    assert not any("brünö" in p.read_text("utf-8") for p in (tmp_path / "out").glob("*.eml"))

@@ -516,6 +516,16 @@ class _Loader:
                 "une seule adresse par cellule, de la forme nom@domaine.fr",
             )
             return value, False
+        if not value.rpartition("@")[0].isascii():
+            self.report(
+                row.at("email"),
+                "non_ascii_email",
+                f"adresse e-mail « {value} » : lettre accentuée ou non latine avant @, que les "
+                "messageries acceptent rarement ; adresse laissée de côté (brouillons, listes)",
+                "vérifiez l'adresse auprès de la personne (souvent la même sans accent) et "
+                "corrigez la cellule",
+            )
+            return value, False
         key = parsing.email_key(value)
         if key in seen:
             self.report(

@@ -198,11 +198,12 @@ def screen(people: Iterable[Person]) -> Audience:
         if person.opted_out:
             result.opted_out.append(person)
         elif not person.email_valid:
-            why = (
-                "pas d'adresse e-mail"
-                if not person.email
-                else f"adresse e-mail invalide ou en double « {person.email} »"
-            )
+            if not person.email:
+                why = "pas d'adresse e-mail"
+            elif not person.email.rpartition("@")[0].isascii():
+                why = f"lettre accentuée avant @ dans l'adresse « {person.email} » : vérifiez-la"
+            else:
+                why = f"adresse e-mail invalide ou en double « {person.email} »"
             result.skipped.append(Skipped(person, why, cell_of(person, "email")))
         else:
             result.recipients.append(person)
