@@ -49,7 +49,7 @@ from .recipients import (
 )
 from .session import Loaded, Session
 
-if TYPE_CHECKING:  # imported by the runs that need them: Gmail (--gmail), eligibility (draft-emails)
+if TYPE_CHECKING:  # imported where used: Gmail's modules by --gmail, eligibility by draft-emails
     from .config import Config
     from .eligibility import Season
     from .errors import RegistryError
