@@ -321,3 +321,25 @@ def test_valid_email_fast_path_agrees_with_email_validator(address: str, valid: 
     except email_validator.EmailNotValidError:
         expected = False
     assert expected is valid
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("fr", "fr"),
+        ("EN", "en"),
+        (" Français ", "fr"),
+        ("espagnol", "es"),
+        ("pt-BR", "pt"),
+        ("en_GB", "en"),
+        ("", "fr"),
+    ],
+)
+def test_languages_as_staff_type_them(typed: str, code: str) -> None:
+    assert parsing.language(typed, ("fr", "en", "es", "pt"), "fr") == code
+
+
+@pytest.mark.parametrize("typed", ["en\nfr", "en/fr", "fr en", "enfra", "klingon"])
+def test_two_languages_or_an_unknown_one_are_reported_not_cut_to_two_letters(typed: str) -> None:
+    with pytest.raises(ValueError, match=r"(?s)langue « .* » inconnue"):
+        parsing.language(typed, ("fr", "en", "es", "pt"), "fr")

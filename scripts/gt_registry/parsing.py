@@ -315,7 +315,8 @@ def language(value: Value, allowed: Iterable[str], default: str) -> str:
         "portuguese": "pt",
         "portugues": "pt",
     }
-    code = names.get(word, word[:2] if len(word) in (2, 5) else word)
+    region = len(word) == 5 and word[2] in "-_" and word[3:].isalpha()  # fr-FR, pt_BR
+    code = names.get(word, word[:2] if region else word)
     if code in allowed:
         return code
     raise ValueError(f"langue « {text(value)} » inconnue (attendu : {', '.join(allowed)})")
