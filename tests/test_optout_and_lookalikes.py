@@ -214,10 +214,25 @@ def test_the_exact_tab_wins_over_a_look_alike_and_the_look_alike_is_said(
         ("P-9", "mailto:ANNE@alpha.org"),
         ("P-9", "Anne Aubert <Anne@Alpha.org>"),
         ("P-9", "anne@alpha.org; anne.perso@example.org"),
+        ("P-9", "«anne@alpha.org»"),
+        ("P-9", "anne.perso@example.org|anne@alpha.org"),
+        ("P-9", "anne.perso@example.org/Anne@alpha.org"),
+        ("P-9", "“anne@alpha.org”"),
         ("p-1 ", "anne@alpha.org"),  # a duplicate ID: the row is skipped, its opt-out is not
         ("", "anne@alpha.org"),  # no ID at all: the same
     ],
-    ids=["angle-brackets", "mailto", "display-name", "two-addresses", "duplicate-id", "no-id"],
+    ids=[
+        "angle-brackets",
+        "mailto",
+        "display-name",
+        "two-addresses",
+        "french-quotes",
+        "bar",
+        "slash",
+        "curly-quotes",
+        "duplicate-id",
+        "no-id",
+    ],
 )
 def test_an_opt_out_on_a_row_that_is_not_read_whole_still_holds_for_its_address(
     run_gt: Run, make_workbook: Callable[..., Path], tmp_path: Path, row_id: str, typed: str

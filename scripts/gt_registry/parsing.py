@@ -341,8 +341,11 @@ def email_key(address: str) -> str:
     return visible(address).strip().casefold()
 
 
-# An address inside what staff paste: `Anne <a@b.org>`, `mailto:a@b.org`, `a@b.org; c@d.org`.
-_ADDRESS_IN_TEXT = re.compile(r"[^\s<>;,:()\[\]\"'?]+@[^\s<>;,:()\[\]\"'?]+")
+# An address inside what staff paste: `Anne <a@b.org>`, `mailto:a@b.org`, `a@b.org; c@d.org`,
+# `«a@b.org»`, `a@b.org | c@d.org`, `a@b.org/c@d.org`. Cutting too much only opts out more.
+_ADDRESS_IN_TEXT = re.compile(
+    r"[^\s<>;,:()\[\]{}\"'`?«»“”‘’‹›|/\\]+@[^\s<>;,:()\[\]{}\"'`?«»“”‘’‹›|/\\]+"
+)
 
 
 def email_keys(cell: str) -> set[str]:
