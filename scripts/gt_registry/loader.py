@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -245,13 +246,14 @@ class _Loader:
                 continue
             known = [parsing.normalise_header(n) for n in (f.header, *f.aliases)]
             for header, col in unused.items():
-                if _looks_like(parsing.normalise_header(header), known):
+                if _looks_like(header, known):
                     self.report(
                         Location(tab, header_row, col),
                         "header_near_miss",
-                        f"en-tête « {header} » non reconnu : la colonne « {f.header} » est "
-                        "absente, cette colonne est ignorée",
-                        f"si c'est la colonne « {f.header} », renommez l'en-tête « {f.header} »",
+                        f"en-tête « {header} » non reconnu : la colonne « {f.header} » manque, "
+                        "et celle-ci n'est pas lue",
+                        f"si c'est la colonne « {f.header} », renommez l'en-tête « {f.header} » ; "
+                        f"sinon, donnez-lui un nom qui ne ressemble pas à « {f.header} »",
                     )
                     break
 
@@ -797,13 +799,20 @@ def _header_row(spec: TabSpec, rows: Rows) -> int | None:
 
 
 def _looks_like(header: str, known: list[str]) -> bool:
-    """A compared header that starts with a known name (« groupes(gt) », « langueparlee »)
-    or is one typing slip away from it."""
+    """A header that is a known name but for a note in brackets (« Groupes (GT) »), a plural
+    (« Langues », « Langue(s) ») or one typing slip (« Groupe », « Telephnoe »); not a
+    longer name of its own (« Adresse de facturation », « Groupe WhatsApp »)."""
+    whole = parsing.normalise_header(header)
+    base = parsing.normalise_header(_BRACKETED.sub("", header))
     return any(
-        (len(name) >= 4 and header.startswith(name))
-        or difflib.SequenceMatcher(None, header, name).ratio() >= 0.85
+        base in (name, name + "s", name + "x")
+        or base + "s" == name
+        or difflib.SequenceMatcher(None, whole, name).ratio() >= 0.85
         for name in known
     )
+
+
+_BRACKETED = re.compile(r"\s*[(\[{].*$")  # « Groupes (GT) », « Langue(s) », « Pays [ISO] »
 
 
 def _blank(row: list[Value]) -> bool:
