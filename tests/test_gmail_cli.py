@@ -472,8 +472,93 @@ def test_drafts_whose_registry_write_failed_are_recorded_by_the_next_run_not_dou
     assert {d.id for d in fake_gmail.drafts()} == created
     assert {r.draft_id for r in brouillons(path, config)} == created
     assert not noted.exists()
+    assert "3 brouillon(s) d'un passage précédent, notés sur cet ordinateur" in again.output
     journal = WorkbookBackend(path, config).read().tabs["Journal"]
     assert "3 brouillon(s) Gmail d'un passage précédent enregistré(s)" in str(journal[-1])
+    assert "personnes=P-1,P-2,P-6" in str(journal[-1])  # a later update says what changed for them
 
     third = gmail_draft(run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail")
     assert third.exit_code == 0 and len(brouillons(path, config)) == 3  # nothing written
+
+
+def test_drafts_that_could_not_be_noted_either_are_named_for_staff_to_check(
+    run_gt: Run,
+    make_workbook: Callable[..., Path],
+    fake_gmail: FakeGmail,
+    authorized_user_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The state folder cannot be written (here: inside /proc) and the registry write is
+    refused: nothing promises a recovery; the message names the people to check in Gmail."""
+    if not Path("/proc/self").is_dir():
+        pytest.skip("needs Linux's /proc for a folder nobody can write in")
+    monkeypatch.setenv("XDG_STATE_HOME", "/proc/self")
+    path = make_workbook(small_registry())
+
+    def staff_save(_fake: FakeGmail) -> None:
+        stamp = path.stat().st_mtime_ns + 10**9
+        os.utime(path, ns=(stamp, stamp))
+
+    fake_gmail.on_request("drafts.create", staff_save)
+    result = gmail_draft(
+        run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail", debug=False
+    )
+    assert result.exit_code == 3, result.output
+    assert "notés sur cet ordinateur (" not in result.stderr
+    assert "n'ont pas pu être notés sur cet ordinateur non plus" in result.stderr
+    assert "supprimez dans Gmail → Brouillons ceux de ce passage (P-1, P-2, P-6)" in result.stderr
+    assert "rien n'a été écrit dans le registre" in result.stderr
+
+
+def test_an_unreadable_note_file_stops_before_gmail_is_contacted(
+    run_gt: Run,
+    make_workbook: Callable[..., Path],
+    fake_gmail: FakeGmail,
+    authorized_user_file: Path,
+    tmp_path: Path,
+) -> None:
+    from gt_registry import gmail_pending
+
+    path = make_workbook(small_registry())
+    noted = gmail_pending.path_for(os.path.realpath(path))
+    assert noted.is_relative_to(tmp_path / "state")
+    noted.mkdir(parents=True)  # a folder where the file should be
+    result = gmail_draft(
+        run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail", debug=False
+    )
+    assert result.exit_code == 3, result.output
+    assert f"{noted} : brouillons Gmail notés sur cet ordinateur illisibles" in result.stderr
+    assert "déplacez ce fichier ailleurs et relancez" in result.stderr
+    assert "Erreur inattendue" not in result.stderr
+    assert fake_gmail.count() == 0
+
+
+def test_ctrl_c_during_the_registry_write_says_the_drafts_are_in_gmail_and_noted(
+    run_gt: Run, fake_sheets: object, fake_gmail: FakeGmail, authorized_user_file: Path
+) -> None:
+    """On Google Sheets, Ctrl-C while the run's one write is on its way, after the drafts
+    were created: not « rien n'a été écrit »; the next run records them, creates none."""
+    from fake_sheets import FakeSheets
+
+    assert isinstance(fake_sheets, FakeSheets)
+    key = "1GtRegistryGmailSheet0123456789abcdefABCDEF"
+    url = f"https://docs.google.com/spreadsheets/d/{key}/edit"
+    owned = {"Éligibilité": [["ID"]], "Bilan organisations": [["ID"]], "Journal": [["Date"]]}
+    fake_sheets.add_spreadsheet(key, {**small_registry(), **owned})
+
+    def interrupt(_fake: FakeSheets) -> None:
+        raise KeyboardInterrupt
+
+    fake_sheets.on_request("batchUpdate", interrupt, after=0)
+    args = ("--sheet", url, "--as-of", "2020-01-02", "--credentials", authorized_user_file)
+    first = run_gt(*args, "draft-invitations", "R-AI-1", "--gmail", debug=False)
+    assert first.exit_code == 3, first.output
+    assert "Interrompu : rien n'a été écrit" not in first.stderr
+    assert "interrompu (Ctrl-C) pendant l'écriture du registre" in first.stderr
+    assert "notés sur cet ordinateur" in first.stderr
+    assert "Brouillons" not in fake_sheets.tab_names(key)
+    created = {d.id for d in fake_gmail.drafts()}
+    again = run_gt(*args, "draft-invitations", "R-AI-1", "--gmail")
+    assert again.exit_code == 0, again.output
+    assert {d.id for d in fake_gmail.drafts()} == created and len(created) == 3
+    assert {row[3] for row in fake_sheets.tab(key, "Brouillons")[1:]} == created

@@ -74,3 +74,32 @@ def test_lines_of_the_wrong_shape_are_ignored(tmp_path: Path) -> None:
     gmail_pending.note(path, [good])
     assert gmail_pending.read(path) == [good]
     assert gmail_pending.read(tmp_path / "absent.jsonl") == []
+
+
+def test_a_note_is_unrecorded_only_while_brouillons_has_nothing_as_recent_for_that_draft(
+    tmp_path: Path,
+) -> None:
+    from gt_registry.gmail_drafting import unrecorded
+    from gt_registry.gmail_plan import records_to_rows
+
+    def record(person: str, draft: str, when: str, mailbox: str = "camille@example.org") -> Record:
+        return Record("R-1", person, mailbox, draft, f"m-{draft}", "h", 0, when)
+
+    path = tmp_path / "registre.jsonl"
+    noted = [
+        record("P-1", "d1", "2020-01-10 10:00"),  # Brouillons has it: recorded
+        record("P-2", "d2", "2020-01-10 10:00"),  # a later row for P-2 there: superseded
+        record("P-3", "d3", "2020-01-10 10:00"),  # an older row for P-3 only: missing
+        record("P-1", "d9", "2020-01-10 10:00", mailbox="other@example.org"),  # missing
+    ]
+    gmail_pending.note(path, noted)
+    rows = records_to_rows(
+        [
+            noted[0],
+            record("P-2", "d2b", "2020-01-11 09:00"),
+            record("P-3", "d0", "2020-01-09 08:00"),
+        ]
+    )
+    missing, everything = unrecorded(rows, path)
+    assert missing == [noted[2], noted[3]]
+    assert everything == noted

@@ -103,21 +103,41 @@ def write_and_record(
     problems = problems or "aucun"  # as sync-eligibility writes it
     detail = {**detail, journal.RUN: journal.new_run_id()}
     entries = journal.people_entries(now, command, by, changes, detail, people, problems)
+    appended = {tab: journal.rows_to_append(rows, entries), **drafts_rows}
     try:
-        appended = {tab: journal.rows_to_append(rows, entries), **drafts_rows}
         run.backend.write({}, loaded.snapshot, appended)
     except (WriteFailed, SourceError) as err:
-        if drafted.pushed is not None:
-            raise SourceError(
-                f"brouillons écrits dans Gmail ({drafted.pushed.mailbox}), mais l'onglet Brouillons et le Journal n'ont pas pu être mis à jour : {err.message}",
-                f"ils sont notés sur cet ordinateur ({drafted.pending}) : relancez la même commande d'ici, quand le registre est accessible ; elle les enregistre sans créer de doublon",
-            ) from err
-        raise SourceError(
-            f"brouillons écrits dans {drafted.output.folder}, mais le Journal n'a pas pu être mis à jour : {err.message}",
-            "notez-le avant tout --only-new (ces personnes seraient rédigées à nouveau), puis relancez quand le registre est accessible",
+        raise _unrecorded(
+            drafted, err.message.replace(NOTHING, NOTHING + " dans le registre")
         ) from err
+    except KeyboardInterrupt as err:
+        raise _unrecorded(drafted, "interrompu (Ctrl-C) pendant l'écriture du registre") from err
     if drafted.pending is not None:
         _forget_recorded(drafted)
+
+
+NOTHING = "rien n'a été écrit"
+
+
+def _unrecorded(drafted: Drafted, cause: str) -> SourceError:
+    """The drafts are written (files or Gmail), the registry could not record them."""
+    if drafted.pushed is None:
+        return SourceError(
+            f"brouillons écrits dans {drafted.output.folder}, mais le Journal n'a pas pu être mis à jour : {cause}",
+            "notez-le avant tout --only-new (ces personnes seraient rédigées à nouveau), puis relancez quand le registre est accessible",
+        )
+    what = f"brouillons écrits dans Gmail ({drafted.pushed.mailbox}), mais l'onglet Brouillons et le Journal n'ont pas pu être mis à jour : {cause}"
+    if drafted.pushed.unnoted:
+        people = sorted(person for _key, person in drafted.pushed.written)
+        shown = ", ".join(people[:NAMED_FILES]) + (" …" if len(people) > NAMED_FILES else "")
+        return SourceError(
+            what,
+            f"ils n'ont pas pu être notés sur cet ordinateur non plus : avant de relancer, supprimez dans Gmail → Brouillons ceux de ce passage ({shown}), sinon ils seraient recréés en double",
+        )
+    return SourceError(
+        what,
+        f"ils sont notés sur cet ordinateur ({drafted.pending}) : relancez la même commande depuis cet ordinateur une fois le registre accessible (le classeur enregistré et fermé) ; elle les enregistre sans créer de doublon",
+    )
 
 
 def _forget_recorded(drafted: Drafted) -> None:
@@ -126,7 +146,7 @@ def _forget_recorded(drafted: Drafted) -> None:
 
     assert drafted.pending is not None
     with suppress(OSError):  # kept: the next run finds them in Brouillons, adds nothing
-        gmail_pending.forget(drafted.pending, drafted.recorded)
+        gmail_pending.forget(drafted.pending, drafted.forgettable)
 
 
 def _push_to_gmail(
@@ -145,7 +165,7 @@ def _push_to_gmail(
     sequence = int(detail["sequence"]) if detail.get("sequence", "").isdigit() else None
     rows = loaded.snapshot.tabs.get(run.config.tab(gmail_drafting.DRAFTS_TAB))
     drafted.pending = gmail_pending.path_for(run.backend.location)
-    earlier = gmail_drafting.unrecorded(rows, drafted.pending)
+    earlier, noted = gmail_drafting.unrecorded(rows, drafted.pending)
     try:
         pushed = gmail_drafting.push_drafts(
             run.config,
@@ -161,7 +181,9 @@ def _push_to_gmail(
     except PushAborted as err:
         pushed = err.pushed
     drafted.pushed = pushed
+    drafted.earlier = earlier
     drafted.recorded = [*earlier, *pushed.appended]
+    drafted.forgettable = [*noted, *pushed.appended]
     changes = []
     if pushed.written:
         changes.append(
@@ -171,6 +193,7 @@ def _push_to_gmail(
     if earlier:
         changes.append(f"{len(earlier)} brouillon(s) Gmail d'un passage précédent enregistré(s)")
     people = [person for _key, person in pushed.written]
+    people += [r.person for r in earlier if r.key == key and r.person not in people]
     rows_out = gmail_drafting.rows_to_append(run.config, rows, drafted.recorded)
     return rows_out, people, "; ".join(changes)
 
@@ -191,6 +214,8 @@ class Drafted:
     pushed: Pushed | None = field(default=None, init=False)  # --gmail: what was done there
     pending: Path | None = field(default=None, init=False)  # --gmail: noted on this computer
     recorded: list[Record] = field(default_factory=list, init=False)  # --gmail: to Brouillons
+    earlier: list[Record] = field(default_factory=list, init=False)  # of them, noted before
+    forgettable: list[Record] = field(default_factory=list, init=False)  # once recorded
 
     def gmail_lines(self, what: str) -> list[Line]:
         """The summary of a --gmail run (or dry run): what Gmail holds now, and why."""
@@ -209,6 +234,12 @@ class Drafted:
         from .gmail_push import describe
 
         lines = [Line(text, tone) for text, tone in describe(self.pushed)]
+        if self.earlier:
+            lines.append(
+                Line(
+                    f"{len(self.earlier)} brouillon(s) d'un passage précédent, notés sur cet ordinateur, enregistré(s) dans l'onglet Brouillons (aucun recréé)."
+                )
+            )
         reasons = []
         if self.opted_out:
             reasons.append(plural(len(self.opted_out), "désinscrit", "désinscrits"))

@@ -10,7 +10,6 @@ the rules. Nothing here prints: the lines come back as (text, tone).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import suppress
 from pathlib import Path
 
 from . import auth, gmail_pending
@@ -27,7 +26,7 @@ from .gmail_plan import (
     records_from_rows,
     records_to_rows,
 )
-from .gmail_push import Pushed, push
+from .gmail_push import PushAborted, Pushed, push
 from .model import Rows
 
 DRAFTS_TAB = "drafts"  # the logical key of `Brouillons`
@@ -67,25 +66,46 @@ def push_drafts(
     noted there but could not write to the registry, count as if they were in `Brouillons`."""
     client = client_for(config, target)
     records = [*records_from_rows(owned_rows), *earlier]
+    trouble: list[OSError] = []
 
     def note(written: list[Record]) -> None:
-        with suppress(OSError):  # a safety net: the run's registry write records them too
+        try:
             gmail_pending.note(pending, written)
+        except OSError as err:  # said if the registry write fails too (`Pushed.unnoted`)
+            trouble.append(err)
 
-    return push(
-        client,
-        outgoing(drafts, key, sequence),
-        records,
-        when=when,
-        force=target.force,
-        note=note,
-    )
+    try:
+        pushed = push(
+            client,
+            outgoing(drafts, key, sequence),
+            records,
+            when=when,
+            force=target.force,
+            note=note,
+        )
+    except PushAborted as err:
+        err.pushed.unnoted = bool(trouble)
+        raise
+    pushed.unnoted = bool(trouble)
+    return pushed
 
 
-def unrecorded(rows: Rows | None, pending: Path) -> list[Record]:
-    """The records noted on this computer that `Brouillons` (`rows`, as read) lacks."""
-    recorded = set(records_from_rows(rows))
-    return [r for r in gmail_pending.read(pending) if r not in recorded]
+def unrecorded(rows: Rows | None, pending: Path) -> tuple[list[Record], list[Record]]:
+    """(The records noted on this computer that `Brouillons` (`rows`, as read) lacks, all
+    those noted). A noted record is already there when `Brouillons` has it, or a row for
+    the same draft (meeting or mailing, person, mailbox) written since."""
+    noted = gmail_pending.read(pending)
+    latest: dict[tuple[str, str, str], str] = {}
+    for r in records_from_rows(rows):
+        pair = (r.key, r.person, r.mailbox)
+        latest[pair] = max(latest.get(pair, ""), r.when)
+    missing = [
+        r
+        for r in noted
+        if (r.key, r.person, r.mailbox) not in latest
+        or latest[(r.key, r.person, r.mailbox)] < r.when
+    ]
+    return missing, noted
 
 
 def rows_to_append(

@@ -21,6 +21,7 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
+from .errors import SourceError
 from .gmail_plan import Record
 
 APP_NAME = "gt-registry"
@@ -54,6 +55,12 @@ def read(path: Path) -> list[Record]:
         text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return []
+    except OSError as err:
+        raise SourceError(
+            f"{path} : brouillons Gmail notés sur cet ordinateur illisibles ({err.strerror or err})",
+            "regardez dans Gmail → Brouillons si des brouillons d'un passage précédent y sont "
+            "déjà (ils seraient recréés en double), puis déplacez ce fichier ailleurs et relancez",
+        ) from err
     records = []
     # JSON escapes "\n" but not "\x85" or "\u2028", where splitlines() would cut too
     for line in text.split("\n"):

@@ -51,6 +51,7 @@ class Pushed:
     # says these may exist (the check that settles them is `_find`).
     unsettled: dict[Pair, Decision] = field(default_factory=dict)
     aborted: str = ""  # why the run stopped before the end, if it did
+    unnoted: bool = False  # some written drafts could not be noted on this computer
     requests: int = 0
     throttled: int = 0
 
