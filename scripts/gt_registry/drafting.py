@@ -578,9 +578,12 @@ def draft_emails(
     )
     audience = screen(people)
     if not audience.recipients and not audience.skipped:
+        where = f" dans le groupe {group}" if group else ""
         raise SelectionError(
-            f"aucun destinataire pour « {template} » avec ces options",
-            "vérifiez --group, --active ou --to-hosts, et --as-of (la saison)",
+            f"aucun destinataire pour « {template} »{where} : saison {season.label}, "
+            f"au {run.today:%d/%m/%Y}",
+            "vérifiez --group, --active ou --to-hosts, et --as-of (la saison) ; en début de "
+            "saison, « gt sync-eligibility » dit combien de membres sont déjà actifs",
         )
     recipients, already = audience.recipients, []
     if only_new:  # the people this mailing already reached this season (the Journal)
