@@ -196,7 +196,7 @@ def test_an_optional_column_whose_header_looks_like_one_is_said_not_silently_ign
     assert problem["cell"] == f"Personnes!{'ABCDEFGHIJ'[column]}1"
     assert f"« {typed} » non reconnu" in problem["message"]
     assert problem["hint"].startswith(
-        f"si c'est la colonne « {field} », renommez l'en-tête « {field} » ; sinon"
+        f"si c'est la colonne « {field} », renommez l'en-tête en « {field} » ; sinon"
     )
 
 

@@ -909,7 +909,7 @@ def test_an_address_with_an_accent_before_the_at_is_named_and_left_out_everywher
     )
     assert drafted.exit_code == 1, drafted.output
     assert (
-        "Personnes!D3 : Bruno Bellec (P-2) — lettre accentuée avant @ dans l'adresse "
+        "Personnes!D3 : Bruno Bellec (P-2) — lettre accentuée avant le @ dans l'adresse "
         "« brünö@beta.com » : vérifiez-la" in drafted.output
     )
     assert not any("brünö" in p.read_text("utf-8") for p in (tmp_path / "out").glob("*.eml"))

@@ -463,7 +463,7 @@ def test_drafts_whose_registry_write_failed_are_recorded_by_the_next_run_not_dou
     assert path.read_bytes() == before and brouillons(path, config) == []
     created = {d.id for d in fake_gmail.drafts()}
     assert len(created) == 3
-    (noted,) = (tmp_path / "state" / "gt-registry" / "brouillons-gmail").iterdir()
+    (noted,) = (tmp_path / "state" / "gt-registry" / "brouillons-gmail").glob("*.jsonl")
     assert noted.stat().st_mode & 0o077 == 0
 
     again = gmail_draft(run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail")
@@ -472,9 +472,12 @@ def test_drafts_whose_registry_write_failed_are_recorded_by_the_next_run_not_dou
     assert {d.id for d in fake_gmail.drafts()} == created
     assert {r.draft_id for r in brouillons(path, config)} == created
     assert not noted.exists()
-    assert "3 brouillon(s) d'un passage précédent, notés sur cet ordinateur" in again.output
+    assert "3 brouillon(s) d'un passage précédent, noté(s) sur cet ordinateur" in again.output
     journal = WorkbookBackend(path, config).read().tabs["Journal"]
-    assert "3 brouillon(s) Gmail d'un passage précédent enregistré(s)" in str(journal[-1])
+    assert (
+        "3 brouillon(s) Gmail d'un passage précédent, enregistré(s) dans l'onglet Brouillons"
+        in str(journal[-1])
+    )
     assert "personnes=P-1,P-2,P-6" in str(journal[-1])  # a later update says what changed for them
 
     third = gmail_draft(run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail")
@@ -527,7 +530,10 @@ def test_an_unreadable_note_file_stops_before_gmail_is_contacted(
         run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail", debug=False
     )
     assert result.exit_code == 3, result.output
-    assert f"{noted} : brouillons Gmail notés sur cet ordinateur illisibles" in result.stderr
+    assert (
+        f"{noted} : impossible de lire les brouillons Gmail notés sur cet ordinateur"
+        in result.stderr
+    )
     assert "déplacez ce fichier ailleurs et relancez" in result.stderr
     assert "Erreur inattendue" not in result.stderr
     assert fake_gmail.count() == 0

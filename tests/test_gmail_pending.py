@@ -103,3 +103,29 @@ def test_a_note_is_unrecorded_only_while_brouillons_has_nothing_as_recent_for_th
     missing, everything = unrecorded(rows, path)
     assert missing == [noted[2], noted[3]]
     assert everything == noted
+
+
+def test_notes_made_while_another_run_forgets_are_all_kept(tmp_path: Path) -> None:
+    """One run notes drafts one by one while another, its registry write done, forgets its
+    own: every note of the first survives the second's rewrites of the file."""
+    import threading
+
+    path = tmp_path / "registre.jsonl"
+    theirs = [Record("R-2", "P-0", "camille@example.org", "d0", "m0", "h", None)]
+    mine = [
+        Record("R-1", f"P-{i}", "camille@example.org", f"d{i}", f"m{i}", "h", 0) for i in range(60)
+    ]
+    gmail_pending.note(path, theirs)
+
+    def forgetting() -> None:
+        for _ in range(60):
+            gmail_pending.forget(path, theirs)
+            gmail_pending.note(path, theirs)
+
+    other = threading.Thread(target=forgetting)
+    other.start()
+    for record in mine:
+        gmail_pending.note(path, [record])
+    other.join()
+    gmail_pending.forget(path, theirs)
+    assert gmail_pending.read(path) == mine

@@ -111,7 +111,9 @@ def write_and_record(
             drafted, err.message.replace(NOTHING, NOTHING + " dans le registre")
         ) from err
     except KeyboardInterrupt as err:
-        raise _unrecorded(drafted, "interrompu (Ctrl-C) pendant l'écriture du registre") from err
+        raise _unrecorded(
+            drafted, "passage interrompu (Ctrl-C) pendant l'écriture du registre"
+        ) from err
     if drafted.pending is not None:
         _forget_recorded(drafted)
 
@@ -124,7 +126,7 @@ def _unrecorded(drafted: Drafted, cause: str) -> SourceError:
     if drafted.pushed is None:
         return SourceError(
             f"brouillons écrits dans {drafted.output.folder}, mais le Journal n'a pas pu être mis à jour : {cause}",
-            "notez-le avant tout --only-new (ces personnes seraient rédigées à nouveau), puis relancez quand le registre est accessible",
+            "notez-le avant de relancer avec --only-new (ces personnes recevraient un nouveau brouillon), puis relancez quand le registre est accessible",
         )
     what = f"brouillons écrits dans Gmail ({drafted.pushed.mailbox}), mais l'onglet Brouillons et le Journal n'ont pas pu être mis à jour : {cause}"
     if drafted.pushed.unnoted:
@@ -136,7 +138,7 @@ def _unrecorded(drafted: Drafted, cause: str) -> SourceError:
         )
     return SourceError(
         what,
-        f"ils sont notés sur cet ordinateur ({drafted.pending}) : relancez la même commande depuis cet ordinateur une fois le registre accessible (le classeur enregistré et fermé) ; elle les enregistre sans créer de doublon",
+        f"ils sont notés sur cet ordinateur ({drafted.pending}) : relancez la même commande depuis cet ordinateur une fois le registre accessible (le classeur enregistré et fermé) ; elle les inscrit dans l'onglet Brouillons sans créer de doublon",
     )
 
 
@@ -191,7 +193,9 @@ def _push_to_gmail(
             + (f", passage interrompu ({pushed.aborted})" if pushed.aborted else "")
         )
     if earlier:
-        changes.append(f"{len(earlier)} brouillon(s) Gmail d'un passage précédent enregistré(s)")
+        changes.append(
+            f"{len(earlier)} brouillon(s) Gmail d'un passage précédent, enregistré(s) dans l'onglet Brouillons"
+        )
     people = [person for _key, person in pushed.written]
     people += [r.person for r in earlier if r.key == key and r.person not in people]
     rows_out = gmail_drafting.rows_to_append(run.config, rows, drafted.recorded)
@@ -237,7 +241,7 @@ class Drafted:
         if self.earlier:
             lines.append(
                 Line(
-                    f"{len(self.earlier)} brouillon(s) d'un passage précédent, notés sur cet ordinateur, enregistré(s) dans l'onglet Brouillons (aucun recréé)."
+                    f"{len(self.earlier)} brouillon(s) d'un passage précédent, noté(s) sur cet ordinateur, enregistré(s) dans l'onglet Brouillons (aucun recréé)."
                 )
             )
         reasons = []

@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -41,12 +43,30 @@ def note(path: Path, records: list[Record]) -> None:
     if not records:
         return
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with _exclusive(path):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, _lines(records))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """The notes and forgets of runs at the same time, one after the other: a lock file
+    beside `path` (advisory; where the system has none, Windows, they stay unlocked)."""
     try:
-        os.write(fd, _lines(records))
-        os.fsync(fd)
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
     finally:
-        os.close(fd)
+        os.close(fd)  # the lock goes with it
 
 
 def read(path: Path) -> list[Record]:
@@ -57,9 +77,10 @@ def read(path: Path) -> list[Record]:
         return []
     except OSError as err:
         raise SourceError(
-            f"{path} : brouillons Gmail notés sur cet ordinateur illisibles ({err.strerror or err})",
+            f"{path} : impossible de lire les brouillons Gmail notés sur cet ordinateur ({err.strerror or err})",
             "regardez dans Gmail → Brouillons si des brouillons d'un passage précédent y sont "
-            "déjà (ils seraient recréés en double), puis déplacez ce fichier ailleurs et relancez",
+            "déjà sans figurer dans l'onglet Brouillons du registre : supprimez-les (sinon ils "
+            "seraient recréés en double), puis déplacez ce fichier ailleurs et relancez",
         ) from err
     records = []
     # JSON escapes "\n" but not "\x85" or "\u2028", where splitlines() would cut too
@@ -86,17 +107,21 @@ def _well_formed(record: Record) -> bool:
 
 def forget(path: Path, recorded: list[Record]) -> None:
     """The records now held by the registry removed; any other (noted meanwhile by another
-    run) kept. Reading and rewriting are a few milliseconds apart, not locked."""
-    kept = [r for r in read(path) if r not in recorded]
-    if not kept:
-        path.unlink(missing_ok=True)
+    run) kept."""
+    if not path.exists():
         return
     from .files import atomic_write
 
-    def save(temp: Path) -> None:
-        temp.write_bytes(_lines(kept))
+    with _exclusive(path):
+        kept = [r for r in read(path) if r not in recorded]
+        if not kept:
+            path.unlink(missing_ok=True)
+            return
 
-    atomic_write(path, save, mode=0o600)
+        def save(temp: Path) -> None:
+            temp.write_bytes(_lines(kept))
+
+        atomic_write(path, save, mode=0o600)
 
 
 def _lines(records: list[Record]) -> bytes:

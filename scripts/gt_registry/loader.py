@@ -250,9 +250,9 @@ class _Loader:
                     self.report(
                         Location(tab, header_row, col),
                         "header_near_miss",
-                        f"en-tête « {header} » non reconnu : la colonne « {f.header} » manque, "
-                        "et celle-ci n'est pas lue",
-                        f"si c'est la colonne « {f.header} », renommez l'en-tête « {f.header} » ; "
+                        f"en-tête « {header} » non reconnu : cette colonne n'est pas lue, et la "
+                        f"colonne « {f.header} » manque",
+                        f"si c'est la colonne « {f.header} », renommez l'en-tête en « {f.header} » ; "
                         f"sinon, donnez-lui un nom qui ne ressemble pas à « {f.header} »",
                     )
                     break
@@ -522,8 +522,8 @@ class _Loader:
             self.report(
                 row.at("email"),
                 "non_ascii_email",
-                f"adresse e-mail « {value} » : lettre accentuée ou non latine avant @, que les "
-                "messageries acceptent rarement ; adresse laissée de côté (brouillons, listes)",
+                f"adresse e-mail « {value} » : lettre accentuée ou non latine avant le @, que les "
+                "messageries acceptent rarement ; adresse laissée de côté pour les brouillons et les listes",
                 "vérifiez l'adresse auprès de la personne (souvent la même sans accent) et "
                 "corrigez la cellule",
             )

@@ -201,7 +201,7 @@ def screen(people: Iterable[Person]) -> Audience:
             if not person.email:
                 why = "pas d'adresse e-mail"
             elif not person.email.rpartition("@")[0].isascii():
-                why = f"lettre accentuée avant @ dans l'adresse « {person.email} » : vérifiez-la"
+                why = f"lettre accentuée avant le @ dans l'adresse « {person.email} » : vérifiez-la"
             else:
                 why = f"adresse e-mail invalide ou en double « {person.email} »"
             result.skipped.append(Skipped(person, why, cell_of(person, "email")))
