@@ -89,6 +89,41 @@ def test_readme_main_job_runs_on_the_demo(run_gt: Callable[..., Result], tmp_pat
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.parametrize(
+    "today",
+    ["2026-11-05", "2026-12-02", "2027-01-20", "2027-04-01", "2027-06-28", "2027-09-20"],
+    ids=["before-launch", "after-launch", "january", "spring", "summer", "between-seasons"],
+)
+def test_readme_commands_run_on_the_demo_at_any_time_of_year(
+    run_gt: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, today: str
+) -> None:
+    """What a newcomer types from the README and --help, on `gt init --demo` made that day
+    (`--as-of` stands for the calendar here): every command does its job, exit 0."""
+    import re
+
+    monkeypatch.chdir(tmp_path)  # the drafts go to ./brouillons/, as for staff
+    sheet = tmp_path / "registre-gt.xlsx"
+    at = ("--sheet", sheet, "--as-of", today)
+    init = run_gt(*at, "init", "--demo")
+    assert init.exit_code == 0, init.output
+    (meeting,) = re.findall(r"draft-invitations (R-[\w-]+) »", init.output)
+    for args in (
+        ["check"],
+        ["sync-eligibility"],
+        ["draft-invitations", meeting, "--dry-run"],
+        ["draft-invitations", meeting],
+        ["draft-emails", "membre-actif"],
+        ["draft-emails", "membre-actif", "--group", "FI"],
+        ["draft-emails", "appel-hotes"],
+        ["contacts", "--format", "csv", "--out", tmp_path / "liste.csv"],
+        ["contacts", "--meeting", meeting, "--format", "emargement", "--out", tmp_path / "e.html"],
+        ["report", "--out", tmp_path / "rapport.html"],
+        ["report", "--json"],
+    ):
+        result = run_gt(*at, *args)
+        assert result.exit_code == 0, (args, result.output)
+
+
 # -- options shared by several commands ------------------------------------------------------
 
 

@@ -96,7 +96,7 @@ def draft_emails(
     Exemples :
       gt --as-of 2020-06-15 draft-emails membre-actif --dry-run
       gt draft-emails appel-hotes --mbox appel.mbox
-      gt draft-emails membre-actif --group AI
+      gt draft-emails membre-actif --group FI
       gt draft-emails membre-actif --only-new
       gt draft-emails membre-actif --gmail
     """
