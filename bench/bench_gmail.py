@@ -3,7 +3,8 @@ latency per request and Gmail's per-user quota enforced (250 units per second; a
 costs 10), real google-auth above it.
 
 Run: `python bench/bench_gmail.py` (about a minute: this bench really waits). Prints, for
-100, 300 and 1,000 new drafts, the wall time of `gmail_push.push` beside:
+100, 300 and 1,000 new drafts, the wall time of `gmail_push.push` (each draft noted on
+disk as it is confirmed, fsync included, as a real run does: `gmail_pending`) beside:
 
 - the sequential floor: requests × latency (one request at a time, no quota);
 - the quota floor: quota units ÷ 250 per second (any number of threads);
@@ -26,7 +27,7 @@ sys.path[:0] = [str(ROOT / "tests")]
 
 import pytest  # noqa: E402  (MonkeyPatch routes requests to the fake, as in the tests)
 from fake_gmail import USER, FakeGmail, authorized_user_info, install  # noqa: E402
-from gt_registry import auth, gmail_plan  # noqa: E402
+from gt_registry import auth, gmail_pending, gmail_plan  # noqa: E402
 from gt_registry.gmail import COSTS, QUOTA_PER_SECOND, GmailClient  # noqa: E402
 from gt_registry.gmail_push import push  # noqa: E402
 
@@ -56,7 +57,10 @@ def one(count: int, folder: Path) -> None:
         batch = messages(count)
         client = GmailClient(credentials)
         started = time.perf_counter()
-        result = push(client, batch, [], when="bench")
+        noted = folder / f"notes-{count}.jsonl"  # each draft noted on disk, as a real run does
+        result = push(
+            client, batch, [], when="bench", note=lambda rs: gmail_pending.note(noted, rs)
+        )
         wall = time.perf_counter() - started
         assert len(fake.drafts()) == count and not result.failed
         units = COSTS["profile"] + COSTS["list"] + COSTS["create"] * count  # Drafts empty first
