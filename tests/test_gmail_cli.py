@@ -434,6 +434,16 @@ def test_two_gmail_runs_at_once_on_sheets_keep_both_runs_records(
     assert sum("R-FI-1" in str(row) for row in journal) == 1
 
 
+def saved_by_staff(path: Path) -> Callable[[FakeGmail], None]:
+    """A hook: the workbook saved by someone else meanwhile (its write is then refused)."""
+
+    def save(_fake: FakeGmail) -> None:
+        stamp = path.stat().st_mtime_ns + 10**9
+        os.utime(path, ns=(stamp, stamp))
+
+    return save
+
+
 def test_drafts_whose_registry_write_failed_are_recorded_by_the_next_run_not_doubled(
     run_gt: Run,
     make_workbook: Callable[..., Path],
@@ -447,11 +457,7 @@ def test_drafts_whose_registry_write_failed_are_recorded_by_the_next_run_not_dou
     They were noted on this computer; the next run records them and creates nothing."""
     path = make_workbook(small_registry())
 
-    def staff_save(_fake: FakeGmail) -> None:
-        stamp = path.stat().st_mtime_ns + 10**9
-        os.utime(path, ns=(stamp, stamp))
-
-    fake_gmail.on_request("drafts.create", staff_save)
+    fake_gmail.on_request("drafts.create", saved_by_staff(path))
     before = path.read_bytes()
     result = gmail_draft(
         run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail", debug=False
@@ -498,11 +504,7 @@ def test_drafts_that_could_not_be_noted_either_are_named_for_staff_to_check(
     monkeypatch.setenv("XDG_STATE_HOME", "/proc/self")
     path = make_workbook(small_registry())
 
-    def staff_save(_fake: FakeGmail) -> None:
-        stamp = path.stat().st_mtime_ns + 10**9
-        os.utime(path, ns=(stamp, stamp))
-
-    fake_gmail.on_request("drafts.create", staff_save)
+    fake_gmail.on_request("drafts.create", saved_by_staff(path))
     result = gmail_draft(
         run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail", debug=False
     )
