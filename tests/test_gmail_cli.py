@@ -490,6 +490,30 @@ def test_drafts_whose_registry_write_failed_are_recorded_by_the_next_run_not_dou
     assert third.exit_code == 0 and len(brouillons(path, config)) == 3  # nothing written
 
 
+def test_notes_the_registry_already_holds_are_forgotten_by_a_run_that_writes_nothing(
+    run_gt: Run,
+    make_workbook: Callable[..., Path],
+    config: Config,
+    fake_gmail: FakeGmail,
+    authorized_user_file: Path,
+) -> None:
+    """Notes left behind by a run whose registry write went through (its clean-up failed):
+    the next run with nothing to do adds nothing to Brouillons and empties the notes."""
+    from gt_registry import gmail_pending
+
+    path = make_workbook(small_registry())
+    first = gmail_draft(run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail")
+    assert first.exit_code == 0, first.output
+    noted = gmail_pending.path_for(os.path.realpath(path))
+    assert not noted.exists()
+    gmail_pending.note(noted, brouillons(path, config))  # as if never forgotten
+    before = path.read_bytes()
+    again = gmail_draft(run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail")
+    assert again.exit_code == 0, again.output
+    assert path.read_bytes() == before  # nothing written
+    assert not noted.exists()
+
+
 def test_drafts_that_could_not_be_noted_either_are_named_for_staff_to_check(
     run_gt: Run,
     make_workbook: Callable[..., Path],

@@ -89,8 +89,9 @@ def write_and_record(
         write_output(drafted.output, [(d.filename, d.data) for d in drafted.drafts])
     else:
         drafts_rows, people, changes = _push_to_gmail(run, loaded, now, detail, drafted)
-        if not drafts_rows:
-            return  # nothing changed in Gmail, nothing left to record: nothing to write
+        if not drafts_rows:  # nothing changed in Gmail, nothing left to record: no write
+            _forget_recorded(drafted)  # what was noted, Brouillons holds already
+            return
     tab = run.config.tab("journal")
     rows: Rows = loaded.snapshot.tabs.get(tab) or []
     by = run.backend.identity()
