@@ -471,6 +471,15 @@ def test_drafts_whose_registry_write_failed_are_recorded_by_the_next_run_not_dou
     assert len(created) == 3
     (noted,) = (tmp_path / "state" / "gt-registry" / "brouillons-gmail").glob("*.jsonl")
     assert noted.stat().st_mode & 0o077 == 0
+    dry = gmail_draft(
+        run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail", "--dry-run"
+    )
+    assert dry.exit_code == 0, dry.output
+    assert (
+        "3 brouillon(s) d'un passage précédent, noté(s) sur cet ordinateur : le passage sans --dry-run les inscrira"
+        in dry.output
+    )
+    assert fake_gmail.count("drafts.create") == 3 and path.read_bytes() == before
 
     again = gmail_draft(run_gt, path, "2020-01-02", authorized_user_file, "R-AI-1", "--gmail")
     assert again.exit_code == 0, again.output

@@ -143,6 +143,15 @@ def _unrecorded(drafted: Drafted, cause: str) -> SourceError:
     )
 
 
+def _noted_before(run: Session, loaded: Loaded, drafted: Drafted) -> None:
+    """A --gmail dry run: the drafts noted on this computer that Brouillons still lacks."""
+    from . import gmail_drafting, gmail_pending
+
+    rows = loaded.snapshot.tabs.get(run.config.tab(gmail_drafting.DRAFTS_TAB))
+    path = gmail_pending.path_for(run.backend.location)
+    drafted.earlier = gmail_drafting.unrecorded(rows, path)[0]
+
+
 def _forget_recorded(drafted: Drafted) -> None:
     """The drafts noted on this computer that the registry now holds, forgotten there."""
     from . import gmail_pending
@@ -229,6 +238,15 @@ class Drafted:
                 Line(
                     f"{len(self.drafts)} brouillon(s) {what} seraient écrits dans Gmail (créés, ou mis à jour sur place s'ils existent déjà) ; rien n'a été envoyé à Google.",
                     "done",
+                ),
+                *(
+                    [
+                        Line(
+                            f"{len(self.earlier)} brouillon(s) d'un passage précédent, noté(s) sur cet ordinateur : le passage sans --dry-run les inscrira dans l'onglet Brouillons (aucun recréé)."
+                        )
+                    ]
+                    if self.earlier
+                    else []
                 ),
                 Line(
                     "Étape suivante : relancez sans --dry-run pour écrire les brouillons dans Gmail."
@@ -482,6 +500,8 @@ def _finish(
     detail: dict[str, str],
 ) -> D:
     """Shown (`composed`) before anything is written, then written and recorded (not a dry run)."""
+    if result.dry_run and result.gmail is not None:
+        _noted_before(run, loaded, result)
     if composed is not None:
         composed(result)
     if result.drafts and not result.dry_run:
