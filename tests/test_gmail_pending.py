@@ -80,7 +80,7 @@ def test_a_note_is_unrecorded_only_while_brouillons_has_nothing_as_recent_for_th
     tmp_path: Path,
 ) -> None:
     from gt_registry.gmail_drafting import unrecorded
-    from gt_registry.gmail_plan import records_to_rows
+    from gt_registry.gmail_plan import records_from_rows, records_to_rows
 
     def record(person: str, draft: str, when: str, mailbox: str = "camille@example.org") -> Record:
         return Record("R-1", person, mailbox, draft, f"m-{draft}", "h", 0, when)
@@ -100,7 +100,7 @@ def test_a_note_is_unrecorded_only_while_brouillons_has_nothing_as_recent_for_th
             record("P-3", "d0", "2020-01-09 08:00"),
         ]
     )
-    missing, everything = unrecorded(rows, path)
+    missing, everything = unrecorded(records_from_rows(rows), path)
     assert missing == [noted[2], noted[3]]
     assert everything == noted
 

@@ -146,10 +146,11 @@ def _unrecorded(drafted: Drafted, cause: str) -> SourceError:
 def _noted_before(run: Session, loaded: Loaded, drafted: Drafted) -> None:
     """A --gmail dry run: the drafts noted on this computer that Brouillons still lacks."""
     from . import gmail_drafting, gmail_pending
+    from .gmail_plan import records_from_rows
 
     rows = loaded.snapshot.tabs.get(run.config.tab(gmail_drafting.DRAFTS_TAB))
     path = gmail_pending.path_for(run.backend.location)
-    drafted.earlier = gmail_drafting.unrecorded(rows, path)[0]
+    drafted.earlier = gmail_drafting.unrecorded(records_from_rows(rows), path)[0]
 
 
 def _forget_recorded(drafted: Drafted) -> None:
@@ -168,6 +169,7 @@ def _push_to_gmail(
     Gmail is unchanged; the people written; the Journal's `Changements`). A push stopped
     midway still gives the rows of the drafts it wrote (then `gmail_failure` says so)."""
     from . import gmail_drafting, gmail_pending
+    from .gmail_plan import records_from_rows
     from .gmail_push import PushAborted
 
     assert drafted.gmail is not None
@@ -176,13 +178,13 @@ def _push_to_gmail(
     )
     sequence = int(detail["sequence"]) if detail.get("sequence", "").isdigit() else None
     rows = loaded.snapshot.tabs.get(run.config.tab(gmail_drafting.DRAFTS_TAB))
+    tab = records_from_rows(rows)
     drafted.pending = gmail_pending.path_for(run.backend.location)
-    earlier, noted = gmail_drafting.unrecorded(rows, drafted.pending)
+    drafted.earlier, drafted.noted = gmail_drafting.unrecorded(tab, drafted.pending)
     try:
         pushed = gmail_drafting.push_drafts(
             run.config,
-            loaded.result.registry.owned.get(gmail_drafting.DRAFTS_TAB),
-            earlier,
+            [*tab, *drafted.earlier],
             drafted.drafts,
             key,
             sequence,
@@ -193,9 +195,7 @@ def _push_to_gmail(
     except PushAborted as err:
         pushed = err.pushed
     drafted.pushed = pushed
-    drafted.earlier = earlier
-    drafted.recorded = [*earlier, *pushed.appended]
-    drafted.forgettable = [*noted, *pushed.appended]
+    earlier = drafted.earlier
     changes = []
     if pushed.written:
         changes.append(
@@ -227,9 +227,18 @@ class Drafted:
     gmail: GmailTarget | None = field(default=None, init=False)  # --gmail: where to
     pushed: Pushed | None = field(default=None, init=False)  # --gmail: what was done there
     pending: Path | None = field(default=None, init=False)  # --gmail: noted on this computer
-    recorded: list[Record] = field(default_factory=list, init=False)  # --gmail: to Brouillons
-    earlier: list[Record] = field(default_factory=list, init=False)  # of them, noted before
-    forgettable: list[Record] = field(default_factory=list, init=False)  # once recorded
+    noted: list[Record] = field(default_factory=list, init=False)  # --gmail: noted before
+    earlier: list[Record] = field(default_factory=list, init=False)  # of them, not in Brouillons
+
+    @property
+    def recorded(self) -> list[Record]:
+        """--gmail: the records the run writes to Brouillons."""
+        return [*self.earlier, *(self.pushed.appended if self.pushed else [])]
+
+    @property
+    def forgettable(self) -> list[Record]:
+        """--gmail: the notes to forget once the run's registry write went through."""
+        return [*self.noted, *(self.pushed.appended if self.pushed else [])]
 
     def gmail_lines(self, what: str) -> list[Line]:
         """The summary of a --gmail run (or dry run): what Gmail holds now, and why."""

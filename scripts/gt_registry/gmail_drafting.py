@@ -23,7 +23,6 @@ from .gmail_plan import (
     Outgoing,
     Record,
     digest,
-    records_from_rows,
     records_to_rows,
 )
 from .gmail_push import PushAborted, Pushed, push
@@ -52,8 +51,7 @@ def client_for(config: Config, target: GmailTarget) -> GmailClient:
 
 def push_drafts(
     config: Config,
-    owned_rows: Rows | None,
-    earlier: Sequence[Record],
+    records: Sequence[Record],
     drafts: Sequence[Draft],
     key: str,
     sequence: int | None,
@@ -62,10 +60,9 @@ def push_drafts(
     pending: Path,
 ) -> Pushed:
     """Every draft put into Gmail (created, updated in place, or left alone and why), each
-    noted in `pending` as soon as Gmail confirms it; `earlier`, the records an earlier run
-    noted there but could not write to the registry, count as if they were in `Brouillons`."""
+    noted in `pending` as soon as Gmail confirms it. `records`: those of `Brouillons`, then
+    those an earlier run noted on this computer but could not write to the registry."""
     client = client_for(config, target)
-    records = [*records_from_rows(owned_rows), *earlier]
     trouble: list[OSError] = []
 
     def note(written: list[Record]) -> None:
@@ -90,13 +87,13 @@ def push_drafts(
     return pushed
 
 
-def unrecorded(rows: Rows | None, pending: Path) -> tuple[list[Record], list[Record]]:
-    """(The records noted on this computer that `Brouillons` (`rows`, as read) lacks, all
+def unrecorded(tab: Sequence[Record], pending: Path) -> tuple[list[Record], list[Record]]:
+    """(The records noted on this computer that `Brouillons` (`tab`, its records) lacks, all
     those noted). A noted record is already there when `Brouillons` has it, or a row for
     the same draft (meeting or mailing, person, mailbox) written since."""
     noted = gmail_pending.read(pending)
     latest: dict[tuple[str, str, str], str] = {}
-    for r in records_from_rows(rows):
+    for r in tab:
         pair = (r.key, r.person, r.mailbox)
         latest[pair] = max(latest.get(pair, ""), r.when)
     missing = [
